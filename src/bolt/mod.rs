@@ -1,0 +1,1 @@
+//! bolt (under construction)

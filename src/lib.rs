@@ -1,0 +1,25 @@
+//! etcd-forensics: read etcd's on-disk files with no etcd running.
+//!
+//! Module map (dependencies run one way, top to bottom):
+//!
+//! | layer | modules | knows |
+//! |---|---|---|
+//! | bytes | [`bytes`], [`source`], [`error`] | panic-free reads, read-only maps |
+//! | formats | [`bolt`], [`wal`], [`snap`], [`proto`] | file formats, not etcd meaning |
+//! | meaning | [`mvcc`], [`datadir`] | etcd's schema on top of the formats |
+//! | jobs | [`jobs`] | check, status, ...: return reports, never print |
+//! | output | [`output`] | print reports as simple/table/json/fields |
+//!
+//! Damage found in a file is a [`report::Finding`], not an [`error::Error`].
+//! Nothing in the library prints or exits.
+
+pub mod bolt;
+pub mod bytes;
+pub mod error;
+pub mod jobs;
+pub mod mvcc;
+pub mod output;
+pub mod report;
+pub mod source;
+
+pub use error::{Error, ErrorKind, Location, Result};

@@ -1,0 +1,1 @@
+//! mvcc (under construction)
