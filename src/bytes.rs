@@ -36,10 +36,7 @@ impl<'a> Bytes<'a> {
     }
     fn truncated(&self, pos: usize, need: usize) -> Error {
         let have = self.data.len().saturating_sub(pos);
-        Error::at(
-            ErrorKind::Truncated { need: need as u64, have: have as u64 },
-            self.offset_of(pos),
-        )
+        Error::at(ErrorKind::Truncated { need: need as u64, have: have as u64 }, self.offset_of(pos))
     }
 
     /// `len` bytes starting at `pos`.

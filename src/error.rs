@@ -109,10 +109,7 @@ impl Error {
         Error::new(ErrorKind::Usage(msg.into()), Location::default())
     }
     pub fn io(action: &'static str, path: &Path, err: &std::io::Error) -> Self {
-        Error::new(
-            ErrorKind::Io { action, message: err.to_string() },
-            Location::file(path),
-        )
+        Error::new(ErrorKind::Io { action, message: err.to_string() }, Location::file(path))
     }
     pub fn kind(&self) -> &ErrorKind {
         &self.0.kind
@@ -170,11 +167,8 @@ mod tests {
 
     #[test]
     fn display_names_file_page_and_offset() {
-        let e = Error::new(
-            ErrorKind::PageOutOfRange { page: 9000, high_water: 8800 },
-            Location::page(4211, 0x1073000),
-        )
-        .in_file(Path::new("member/snap/db"));
+        let e = Error::new(ErrorKind::PageOutOfRange { page: 9000, high_water: 8800 }, Location::page(4211, 0x1073000))
+            .in_file(Path::new("member/snap/db"));
         assert_eq!(
             e.to_string(),
             "member/snap/db: page 4211 (offset 0x1073000): page 9000 is past the high-water mark 8800"
@@ -183,9 +177,8 @@ mod tests {
 
     #[test]
     fn in_file_keeps_first_path() {
-        let e = Error::at(ErrorKind::Truncated { need: 8, have: 3 }, 16)
-            .in_file(Path::new("a"))
-            .in_file(Path::new("b"));
+        let e =
+            Error::at(ErrorKind::Truncated { need: 8, have: 3 }, 16).in_file(Path::new("a")).in_file(Path::new("b"));
         assert_eq!(e.location().file.as_deref(), Some(Path::new("a")));
         assert_eq!(e.to_string(), "a: offset 0x10: truncated: need 8 bytes, have 3");
     }

@@ -29,11 +29,24 @@ impl Severity {
     }
 }
 
-/// An inclusive range of main revisions.
+/// An inclusive range of main revisions; `None` means open-ended (from the
+/// oldest, or through the newest, revision in the file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RevRange {
-    pub first: i64,
-    pub last: i64,
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+}
+
+impl std::fmt::Display for RevRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.first, self.last) {
+            (Some(a), Some(b)) if a == b => write!(f, "revision {a}"),
+            (Some(a), Some(b)) => write!(f, "revisions {a}..={b}"),
+            (Some(a), None) => write!(f, "revisions from {a} on"),
+            (None, Some(b)) => write!(f, "revisions up to {b}"),
+            (None, None) => write!(f, "all revisions"),
+        }
+    }
 }
 
 /// One thing found in a file.

@@ -27,11 +27,7 @@ impl Source {
             )));
         }
         let len = meta.len();
-        let map = if len == 0 {
-            None
-        } else {
-            Some(map_readonly(&file).map_err(|e| Error::io("map", path, &e))?)
-        };
+        let map = if len == 0 { None } else { Some(map_readonly(&file).map_err(|e| Error::io("map", path, &e))?) };
         Ok(Source { path: path.to_path_buf(), map, len })
     }
 

@@ -1,1 +1,20 @@
-//! bolt (under construction)
+//! The bbolt file format: reading and checking.
+//!
+//! * [`layout`]: offsets and constants, with the byte diagram;
+//! * [`meta`]: the two meta pages;
+//! * [`page`]: page headers and elements;
+//! * [`db`]: opening a file (page-size detection, meta selection);
+//! * [`walk`]: walking every bucket's tree with `tx.Check()`'s invariants.
+//!
+//! This module knows bytes, not etcd: revision keys, protobuf values and
+//! bucket names mean nothing here.
+
+pub mod db;
+pub mod layout;
+pub mod meta;
+pub mod page;
+pub mod walk;
+
+pub use db::{Db, MetaSlot, OpenFailure};
+pub use meta::{Meta, MetaProblem};
+pub use walk::{KvLoc, NullSink, Sink, TreeFinding, WalkOptions, WalkResult, walk};

@@ -1,1 +1,14 @@
-//! jobs (under construction)
+//! Jobs: what the commands do. Each returns a report; none prints.
+
+pub mod check;
+pub mod status;
+
+/// The outcome every command maps to an exit code (0 / 1; errors are 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Everything verified.
+    Verified,
+    /// Damage found (or, for `status`, the file was refused).
+    Damaged,
+}

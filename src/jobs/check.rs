@@ -1,0 +1,55 @@
+//! `check`: every invariant of a db or snapshot file, all damage reported.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::Outcome;
+use crate::error::Result;
+use crate::mvcc::{DbScan, ScanOptions, scan_db};
+use crate::report::{Finding, Severity};
+use crate::source::Source;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckReport {
+    pub path: PathBuf,
+    /// `clean` or `damaged`.
+    pub verdict: &'static str,
+    pub findings: Vec<Finding>,
+    pub findings_dropped: u64,
+    #[serde(skip)]
+    pub scan: Option<DbScan>,
+}
+
+impl CheckReport {
+    pub fn outcome(&self) -> Outcome {
+        if self.findings.iter().any(|f| f.severity == Severity::Damage) { Outcome::Damaged } else { Outcome::Verified }
+    }
+    pub fn count(&self, s: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == s).count()
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CheckOptions {
+    pub sequential: bool,
+}
+
+/// Check one db or snapshot file.
+pub fn check_file(path: &Path, opts: CheckOptions) -> Result<CheckReport> {
+    let src = Source::open(path)?;
+    let scan = scan_db(src.bytes(), ScanOptions { skip_trailer_hash: false, sequential: opts.sequential });
+    let mut findings = scan.findings.clone();
+    for f in &mut findings {
+        f.location = std::mem::take(&mut f.location).with_file(path);
+    }
+    let damaged = findings.iter().any(|f| f.severity == Severity::Damage);
+    Ok(CheckReport {
+        path: path.to_path_buf(),
+        verdict: if damaged { "damaged" } else { "clean" },
+        findings,
+        findings_dropped: scan.findings_dropped,
+        scan: Some(scan),
+    })
+}
