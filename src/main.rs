@@ -1,9 +1,12 @@
 //! The `etcd-forensics` binary: parse flags, call the library, print, map
 //! the outcome to an exit code. No logic lives here.
 
-use std::io::{self, Write};
-use std::path::PathBuf;
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
@@ -153,7 +156,9 @@ fn code(o: Outcome) -> ExitCode {
 fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
     match cli.cmd {
         Cmd::Status { file, write_out, compat, skip_hash_check } => {
-            let r = jobs::status::status(&file, jobs::status::StatusOptions { skip_hash_check })?;
+            let r = with_progress(&file, |progress| {
+                jobs::status::status(&file, jobs::status::StatusOptions { skip_hash_check, progress })
+            })?;
             let how = WriteOut::from(write_out);
             if r.refused() {
                 eprintln!("Error: {}", r.refusal_message());
@@ -172,7 +177,9 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
             Ok(code(r.outcome()))
         }
         Cmd::Check { path, write_out } => {
-            let r = jobs::check::check_file(&path, jobs::check::CheckOptions::default())?;
+            let r = with_progress(&path, |progress| {
+                jobs::check::check_file(&path, jobs::check::CheckOptions { sequential: false, progress })
+            })?;
             output::check::print(out, &r, write_out.into())?;
             Ok(code(r.outcome()))
         }
@@ -185,4 +192,38 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Files smaller than this finish before a bar would be worth drawing.
+const PROGRESS_MIN_BYTES: u64 = 256 << 20;
+
+/// Run `job` with a progress bar on stderr when stderr is a terminal and the
+/// input is large; the library only counts bytes, this thread draws.
+fn with_progress<T>(path: &Path, job: impl FnOnce(Option<Arc<AtomicU64>>) -> T) -> T {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if !io::stderr().is_terminal() || size < PROGRESS_MIN_BYTES {
+        return job(None);
+    }
+    let counter = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let bar = indicatif::ProgressBar::new(size);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(path.display().to_string());
+    let drawer = {
+        let (counter, done, bar) = (counter.clone(), done.clone(), bar.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                bar.set_position(counter.load(Ordering::Relaxed).min(size));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+    let out = job(Some(counter));
+    done.store(true, Ordering::Relaxed);
+    let _ = drawer.join();
+    bar.finish_and_clear();
+    out
 }

@@ -343,8 +343,8 @@ fn sequential_and_parallel_walks_agree_on_damaged_files() {
     for (i, &leaf) in leaves.iter().enumerate().take(20) {
         let mut b = orig.clone();
         b[leaf as usize * PS + 16 + 4 + (i % 12)] ^= 0x5a;
-        let a = scan_db(&b, ScanOptions { skip_trailer_hash: false, sequential: true });
-        let c = scan_db(&b, ScanOptions { skip_trailer_hash: false, sequential: false });
+        let a = scan_db(&b, ScanOptions { skip_trailer_hash: false, sequential: true, progress: None });
+        let c = scan_db(&b, ScanOptions { skip_trailer_hash: false, sequential: false, progress: None });
         assert_eq!(a.findings, c.findings, "leaf {leaf}");
         assert_eq!(a.status, c.status);
     }

@@ -17,6 +17,7 @@
 //! parallel result is discarded and the whole walk is redone sequentially in
 //! bbolt's depth-first order, so findings are identical from run to run.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rayon::prelude::*;
@@ -102,16 +103,13 @@ pub struct WalkResult<'a, S> {
     pub fell_back_to_sequential: bool,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 pub struct WalkOptions {
     /// Split large trees over rayon workers.
     pub parallel: bool,
-}
-
-impl Default for WalkOptions {
-    fn default() -> Self {
-        WalkOptions { parallel: true }
-    }
+    /// Bytes of pages visited so far, for a progress display (the walker
+    /// only adds to it; it never prints).
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 /// A bitset over the pages present in the file.
@@ -147,6 +145,7 @@ struct Ctx<'d, 'a> {
     conflict: AtomicBool,
     hwm: u64,
     pages_in_file: u64,
+    progress: Option<Arc<AtomicU64>>,
 }
 
 #[derive(Clone, Copy)]
@@ -189,9 +188,9 @@ where
     S: Sink<'a>,
     F: Fn(Option<&'a [u8]>) -> S + Sync,
 {
-    let first = walk_once(db, opts.parallel, &make_sink);
+    let first = walk_once(db, opts.parallel, opts.progress.clone(), &make_sink);
     let mut result = if first.1 {
-        let mut again = walk_once(db, false, &make_sink).0;
+        let mut again = walk_once(db, false, opts.progress.clone(), &make_sink).0;
         again.fell_back_to_sequential = true;
         again
     } else {
@@ -202,7 +201,12 @@ where
     result
 }
 
-fn walk_once<'a, S, F>(db: &Db<'a>, parallel: bool, make_sink: &F) -> (WalkResult<'a, S>, bool)
+fn walk_once<'a, S, F>(
+    db: &Db<'a>,
+    parallel: bool,
+    progress: Option<Arc<AtomicU64>>,
+    make_sink: &F,
+) -> (WalkResult<'a, S>, bool)
 where
     S: Sink<'a>,
     F: Fn(Option<&'a [u8]>) -> S + Sync,
@@ -217,6 +221,7 @@ where
         conflict: AtomicBool::new(false),
         hwm,
         pages_in_file,
+        progress,
     };
     let mut findings = Vec::new();
     // Pages 0 and 1 are the metas: reachable by definition.
@@ -567,6 +572,9 @@ fn visit<'a, S: Sink<'a>>(
             );
         }
         return;
+    }
+    if let Some(p) = &ctx.progress {
+        p.fetch_add((last - id + 1).saturating_mul(u64::from(db.page_size())), Ordering::Relaxed);
     }
     let page = match db.page(id) {
         Ok(p) => p,
@@ -928,7 +936,7 @@ mod tests {
 
     fn run(f: &[u8], parallel: bool) -> WalkResult<'_, Keys> {
         let db = Db::open(f).unwrap();
-        walk(&db, WalkOptions { parallel }, |_| Keys::default())
+        walk(&db, WalkOptions { parallel, progress: None }, |_| Keys::default())
     }
 
     fn codes<S>(r: &WalkResult<'_, S>) -> Vec<&'static str> {

@@ -31,15 +31,20 @@ impl CheckReport {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
     pub sequential: bool,
+    /// Bytes scanned so far, for a progress display.
+    pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// Check one db or snapshot file.
 pub fn check_file(path: &Path, opts: CheckOptions) -> Result<CheckReport> {
     let src = Source::open(path)?;
-    let scan = scan_db(src.bytes(), ScanOptions { skip_trailer_hash: false, sequential: opts.sequential });
+    let scan = scan_db(
+        src.bytes(),
+        ScanOptions { skip_trailer_hash: false, sequential: opts.sequential, progress: opts.progress.clone() },
+    );
     let mut findings = scan.findings.clone();
     for f in &mut findings {
         f.location = std::mem::take(&mut f.location).with_file(path);

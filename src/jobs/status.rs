@@ -48,13 +48,18 @@ impl StatusReport {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct StatusOptions {
     pub skip_hash_check: bool,
+    /// Bytes scanned so far, for a progress display.
+    pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 pub fn status(path: &Path, opts: StatusOptions) -> Result<StatusReport> {
     let src = Source::open(path)?;
-    let scan = scan_db(src.bytes(), ScanOptions { skip_trailer_hash: opts.skip_hash_check, sequential: false });
+    let scan = scan_db(
+        src.bytes(),
+        ScanOptions { skip_trailer_hash: opts.skip_hash_check, sequential: false, progress: opts.progress.clone() },
+    );
     Ok(StatusReport { path: path.to_path_buf(), scan })
 }

@@ -298,12 +298,14 @@ pub struct BucketSummary {
     pub inline: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
     /// Do not verify the SHA-256 trailer (report it as unverified).
     pub skip_trailer_hash: bool,
     /// Walk sequentially (for testing determinism).
     pub sequential: bool,
+    /// Bytes of pages visited so far (see [`WalkOptions::progress`]).
+    pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// Scan a whole backend file held in memory (usually an mmap).
@@ -312,7 +314,7 @@ pub fn scan_db(data: &[u8], opts: ScanOptions) -> DbScan {
     let trailer_present = has_trailer(file_size);
     // The trailer hash is independent of the tree walk: run both at once.
     let (trailer, opened) =
-        rayon::join(|| trailer_state(data, trailer_present, opts.skip_trailer_hash), || scan_tree(data, opts));
+        rayon::join(|| trailer_state(data, trailer_present, opts.skip_trailer_hash), || scan_tree(data, &opts));
     let mut scan = opened;
     scan.trailer = trailer;
     scan.file_size = file_size;
@@ -360,7 +362,7 @@ fn empty_scan(metas: Vec<MetaSlot>) -> DbScan {
     }
 }
 
-fn scan_tree(data: &[u8], opts: ScanOptions) -> DbScan {
+fn scan_tree(data: &[u8], opts: &ScanOptions) -> DbScan {
     let db = match Db::open(data) {
         Ok(db) => db,
         Err(fail) => {
@@ -383,7 +385,11 @@ fn scan_tree(data: &[u8], opts: ScanOptions) -> DbScan {
             return scan;
         }
     };
-    let walk = bolt::walk(&db, WalkOptions { parallel: !opts.sequential }, EtcdSink::for_bucket);
+    let walk = bolt::walk(
+        &db,
+        WalkOptions { parallel: !opts.sequential, progress: opts.progress.clone() },
+        EtcdSink::for_bucket,
+    );
     let mut scan = empty_scan(db.slots().to_vec());
     scan.page_size = Some(db.page_size());
     scan.high_water_mark = Some(db.hwm());
