@@ -613,6 +613,22 @@ fn visit<'a, S: Sink<'a>>(
     }
 }
 
+/// What a damaged element means, by finding code.
+fn meaning_for(code: &str) -> &'static str {
+    match code {
+        "bolt.leaf.key_order" => {
+            "keys are out of order: bbolt's binary search can miss keys in and around this page (etcd's boot-time scan of the key bucket still reads them, with whatever the damaged key says); bbolt >= 1.3.7's check fails"
+        }
+        "bolt.branch.key_order" => {
+            "branch keys are out of order: lookups through this page can descend into the wrong child and miss keys; bbolt >= 1.3.7's check fails"
+        }
+        "bolt.leaf.element" | "bolt.leaf.empty_key" | "bolt.leaf.flags" => {
+            "bbolt cannot read this element or the rest of the leaf; the keys stored there are unreachable"
+        }
+        _ => LOST_SUBTREE,
+    }
+}
+
 const LOST_SUBTREE: &str = "bbolt cannot read this page; the keys stored under it are unreachable";
 const ACTION_RESTORE: &str =
     "restore from a good snapshot, or run `etcd-forensics salvage` to rescue the readable keys";
@@ -632,7 +648,7 @@ fn branch<'a, S: Sink<'a>>(
         out.findings.push(tf(
             Finding::damage(code, Location::page(id, off), what)
                 .page_type("branch")
-                .meaning(LOST_SUBTREE)
+                .meaning(meaning_for(code))
                 .action(ACTION_RESTORE),
             path,
             f.lo,
@@ -702,7 +718,7 @@ fn leaf<'a, S: Sink<'a>>(
             out.findings.push(tf(
                 Finding::damage(code, Location::page(id, off), what)
                     .page_type(ptype)
-                    .meaning("bbolt cannot read the rest of this leaf; its keys are unreachable")
+                    .meaning(meaning_for(code))
                     .action(ACTION_RESTORE),
                 path,
                 f.lo,
