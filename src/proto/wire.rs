@@ -285,6 +285,20 @@ impl<'a> Iterator for Reader<'a> {
     }
 }
 
+/// Decode one varint at the start of `buf`: `(value, bytes used)`, or
+/// `None` if it is truncated or longer than 10 bytes. For best-effort
+/// parsing of damaged bytes; message decoding goes through [`Reader`].
+pub fn read_varint(buf: &[u8]) -> Option<(u64, usize)> {
+    let mut v: u64 = 0;
+    for (i, &b) in buf.iter().take(10).enumerate() {
+        v |= u64::from(b & 0x7f).wrapping_shl(7 * i as u32);
+        if b < 0x80 {
+            return Some((v, i + 1));
+        }
+    }
+    None
+}
+
 /// Encoded size of a varint.
 pub fn varint_len(v: u64) -> usize {
     let bits = 64 - (v | 1).leading_zeros() as usize;
