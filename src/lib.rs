@@ -19,7 +19,13 @@ pub mod error;
 pub mod jobs;
 pub mod mvcc;
 pub mod output;
+pub mod proto;
 pub mod report;
+pub mod snap;
 pub mod source;
+pub mod wal;
+
+#[cfg(test)]
+mod testvec;
 
 pub use error::{Error, ErrorKind, Location, Result};
