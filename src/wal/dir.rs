@@ -744,6 +744,13 @@ impl Scanner {
         is_last: bool,
         crc: u32,
     ) -> Option<WalError> {
+        if self.summary.segments.last().is_some_and(|s| s.records == 0) {
+            self.anomaly(
+                "wal.empty_segment",
+                Location::at(0).with_file(&seg.path),
+                "segment holds no records (etcd writes a CRC and a METADATA record first)".into(),
+            );
+        }
         let Some(SegmentEnd::ZeroWord {
             offset,
             nonzero_after,
