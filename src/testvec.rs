@@ -60,3 +60,69 @@ pub fn wal_3423(len: usize) -> Vec<u8> {
     v.resize(len, 0);
     v
 }
+
+/// The v2 store JSON of the Appendix A `.snap` (FORMATS.md §8.3, compact,
+/// 999 `null`s in the event queue).
+pub fn v2_store_3423() -> String {
+    const E: &str = "0001-01-01T00:00:00Z";
+    let node = |path: &str, idx: u64, val: &str, children: &str| {
+        format!(
+            r#"{{"Path":"{path}","CreatedIndex":{idx},"ModifiedIndex":{idx},"ExpireTime":"{E}","Value":{},"Children":{children}}}"#,
+            serde_json::to_string(val).unwrap()
+        )
+    };
+    let m = "1652b267d3c71c2b";
+    let raft = r#"{"peerURLs":["http://127.0.0.1:25801"]}"#;
+    let ra = node(&format!("/0/members/{m}/raftAttributes"), 1, raft, "null");
+    let member = node(
+        &format!("/0/members/{m}"),
+        1,
+        "",
+        &format!(r#"{{"raftAttributes":{ra}}}"#),
+    );
+    let members = node("/0/members", 1, "", &format!(r#"{{"{m}":{member}}}"#));
+    let n0 = node("/0", 0, "", &format!(r#"{{"members":{members}}}"#));
+    let n1 = node("/1", 0, "", "{}");
+    let root = node("/", 0, "", &format!(r#"{{"0":{n0},"1":{n1}}}"#));
+    let ev = format!(
+        r#"{{"action":"create","node":{{"key":"/0/members/{m}/raftAttributes","value":{},"modifiedIndex":1,"createdIndex":1}}}}"#,
+        serde_json::to_string(raft).unwrap()
+    );
+    let events = format!("[{ev}{}]", ",null".repeat(999));
+    let wh = format!(
+        r#"{{"EventHistory":{{"Queue":{{"Events":{events},"Size":1,"Front":0,"Back":1,"Capacity":1000}},"StartIndex":1,"LastIndex":1}}}}"#
+    );
+    let stats = r#"{"getsSuccess":0,"getsFail":0,"setsSuccess":0,"setsFail":0,"deleteSuccess":0,"deleteFail":0,"updateSuccess":0,"updateFail":0,"createSuccess":1,"createFail":0,"compareAndSwapSuccess":0,"compareAndSwapFail":0,"compareAndDeleteSuccess":0,"compareAndDeleteFail":0,"expireCount":0,"watchers":0}"#;
+    format!(
+        r#"{{"Root":{root},"WatcherHub":{wh},"CurrentIndex":1,"Stats":{stats},"CurrentVersion":2}}"#
+    )
+}
+
+/// `member/snap/0000000000000001-0000000000000001.snap` of Appendix A,
+/// built with our prost structs: 6491 bytes, envelope crc 0x319129a1,
+/// SHA-256 [`SNAP_3423_SHA256`].
+pub fn snap_3423() -> Vec<u8> {
+    use crate::proto::{raftpb, snappb};
+    use prost::Message;
+    let snap = raftpb::Snapshot {
+        data: Some(v2_store_3423().into_bytes()),
+        metadata: raftpb::SnapshotMetadata {
+            conf_state: raftpb::ConfState {
+                voters: vec![NODE_ID],
+                ..Default::default()
+            },
+            index: 1,
+            term: 1,
+        },
+    }
+    .encode_to_vec();
+    snappb::Snapshot {
+        crc: crc32c::crc32c(&snap),
+        data: Some(snap),
+    }
+    .encode_to_vec()
+}
+
+/// SHA-256 of the Appendix A `.snap` file.
+pub const SNAP_3423_SHA256: &str =
+    "cb6fee11441f866ab79b2d19f1dc906256894019b6dbb734a2d691ead3d1b17a";

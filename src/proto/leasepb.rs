@@ -1,5 +1,5 @@
 //! `leasepb` (`server/lease/leasepb/lease.proto`, proto3): values of the
-//! backend's `lease` bucket (FORMATS.md §2.5). [LAB] `08 <id> 10 d8 04` = ID, TTL 600.
+//! backend's `lease` bucket (FORMATS.md §2.5). \[LAB\] `08 <id> 10 d8 04` = ID, TTL 600.
 
 /// `leasepb.Lease`.
 #[derive(Clone, Copy, PartialEq, Eq, prost::Message)]

@@ -330,6 +330,22 @@ mod tests {
         assert_eq!(am.encode_to_vec(), [0x08, 1, 0x10, 1]);
     }
 
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        // TxnRequest { success: [RequestOp { request_txn: TxnRequest { ... } }] }, 1000 deep
+        let mut msg: Vec<u8> = Vec::new();
+        for _ in 0..1000 {
+            let mut op = vec![0x22]; // RequestOp.request_txn
+            prost::encoding::encode_varint(msg.len() as u64, &mut op);
+            op.extend(&msg);
+            let mut txn = vec![0x12]; // TxnRequest.success
+            prost::encoding::encode_varint(op.len() as u64, &mut txn);
+            txn.extend(op);
+            msg = txn;
+        }
+        assert!(etcdserverpb::TxnRequest::decode(&msg[..]).is_err());
+    }
+
     /// Every single-byte corruption of the Appendix A records, fed to every
     /// decoder: nothing may panic.
     #[test]

@@ -636,10 +636,13 @@ impl Scanner {
                 let base = match self.base {
                     Some(b) => b,
                     None => {
-                        // All mode: from segment 0 raft starts at index 1;
-                        // over purged segments take the first entry.
+                        // All mode. Segment 0 starts with SNAPSHOT{0,0}
+                        // (wal.Create), possibly followed by the snapshot
+                        // a new WAL was seeded with (`etcdctl backup`):
+                        // entries continue from the last SNAPSHOT seen.
+                        // Over purged segments take the first entry.
                         let b = if self.summary.segments.first().is_some_and(|s| s.seq == 0) {
-                            0
+                            self.summary.snapshots.last().map_or(0, |s| s.index)
                         } else {
                             e.index.saturating_sub(1)
                         };
@@ -744,6 +747,13 @@ impl Scanner {
         is_last: bool,
         crc: u32,
     ) -> Option<WalError> {
+        if self.summary.segments.last().is_some_and(|s| s.records == 0) {
+            self.anomaly(
+                "wal.empty_segment",
+                Location::at(0).with_file(&seg.path),
+                "segment holds no records (etcd writes a CRC and a METADATA record first)".into(),
+            );
+        }
         let Some(SegmentEnd::ZeroWord {
             offset,
             nonzero_after,

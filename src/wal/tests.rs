@@ -644,6 +644,27 @@ fn conflicting_metadata_and_index_gap() {
 }
 
 #[test]
+fn wal_seeded_with_a_snapshot_starts_after_it() {
+    // `etcdctl backup`: wal.Create, then SaveSnapshot{5, 2}, then entries 6..
+    let mut s = Seg::new(0);
+    s.metadata(NODE_ID, CLUSTER_ID);
+    s.rec(rt::SNAPSHOT, &walpb::Snapshot::default().encode_to_vec());
+    s.snapshot(5, 2);
+    s.entry(2, 6, b"six");
+    s.entry(2, 7, b"seven");
+    s.state(2, 7);
+    let d = write_dir(&[(SEG0, s.bytes(1024))]);
+    let sum = scan(d.path());
+    assert!(sum.fault.is_none(), "{:?}", sum.fault);
+    assert_eq!((sum.first_index, sum.last_index), (Some(6), Some(7)));
+    // but an entry 8 right after {0,0} with nothing between is a gap
+    let mut s = first_segment(0);
+    s.entry(1, 8, b"x");
+    let d = write_dir(&[(SEG0, s.bytes(1024))]);
+    assert_eq!(scan(d.path()).fault.unwrap().fault, Fault::IndexGap);
+}
+
+#[test]
 fn overwrites_are_not_gaps() {
     let mut s = first_segment(3);
     s.entry(2, 2, b"new-2");
@@ -862,4 +883,36 @@ fn reader_is_total_on_random_bytes() {
         }
         drain_everything(&b);
     }
+}
+
+/// A realistic full segment: 64 000 000 bytes of small entries. Run with
+/// `cargo test --release --lib -- --ignored large_segment` to see the time.
+#[test]
+#[ignore]
+fn large_segment_scan_streams() {
+    let mut s = first_segment(0);
+    let payload = vec![0x5au8; 100];
+    let mut i = 1;
+    while s.buf.len() < layout::SEGMENT_SIZE as usize - 4096 {
+        s.entry(1, i, &payload);
+        if i % 100 == 0 {
+            s.state(1, i);
+        }
+        i += 1;
+    }
+    let d = write_dir(&[(SEG0, s.bytes(layout::SEGMENT_SIZE as usize))]);
+    let t = std::time::Instant::now();
+    let mut n = 0u64;
+    let sum = WalDir::open(d.path())
+        .unwrap()
+        .scan_with(ScanStart::All, |_, r| {
+            if let Ok(e) = r.entry() {
+                n += e.index & 1;
+            }
+        })
+        .unwrap();
+    eprintln!("{} entries in {:?}", sum.entry_count, t.elapsed());
+    assert!(sum.fault.is_none());
+    assert_eq!(sum.last_index, Some(i - 1));
+    assert!(n > 0);
 }
