@@ -5,10 +5,7 @@
 pub fn hex(s: &str) -> Vec<u8> {
     let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
     assert!(digits.len() % 2 == 0, "odd hex string {s:?}");
-    digits
-        .chunks(2)
-        .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
-        .collect()
+    digits.chunks(2).map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap()).collect()
 }
 
 /// Member id of the Appendix A restore.
@@ -74,12 +71,7 @@ pub fn v2_store_3423() -> String {
     let m = "1652b267d3c71c2b";
     let raft = r#"{"peerURLs":["http://127.0.0.1:25801"]}"#;
     let ra = node(&format!("/0/members/{m}/raftAttributes"), 1, raft, "null");
-    let member = node(
-        &format!("/0/members/{m}"),
-        1,
-        "",
-        &format!(r#"{{"raftAttributes":{ra}}}"#),
-    );
+    let member = node(&format!("/0/members/{m}"), 1, "", &format!(r#"{{"raftAttributes":{ra}}}"#));
     let members = node("/0/members", 1, "", &format!(r#"{{"{m}":{member}}}"#));
     let n0 = node("/0", 0, "", &format!(r#"{{"members":{members}}}"#));
     let n1 = node("/1", 0, "", "{}");
@@ -93,9 +85,7 @@ pub fn v2_store_3423() -> String {
         r#"{{"EventHistory":{{"Queue":{{"Events":{events},"Size":1,"Front":0,"Back":1,"Capacity":1000}},"StartIndex":1,"LastIndex":1}}}}"#
     );
     let stats = r#"{"getsSuccess":0,"getsFail":0,"setsSuccess":0,"setsFail":0,"deleteSuccess":0,"deleteFail":0,"updateSuccess":0,"updateFail":0,"createSuccess":1,"createFail":0,"compareAndSwapSuccess":0,"compareAndSwapFail":0,"compareAndDeleteSuccess":0,"compareAndDeleteFail":0,"expireCount":0,"watchers":0}"#;
-    format!(
-        r#"{{"Root":{root},"WatcherHub":{wh},"CurrentIndex":1,"Stats":{stats},"CurrentVersion":2}}"#
-    )
+    format!(r#"{{"Root":{root},"WatcherHub":{wh},"CurrentIndex":1,"Stats":{stats},"CurrentVersion":2}}"#)
 }
 
 /// `member/snap/0000000000000001-0000000000000001.snap` of Appendix A,
@@ -107,22 +97,14 @@ pub fn snap_3423() -> Vec<u8> {
     let snap = raftpb::Snapshot {
         data: Some(v2_store_3423().into_bytes()),
         metadata: raftpb::SnapshotMetadata {
-            conf_state: raftpb::ConfState {
-                voters: vec![NODE_ID],
-                ..Default::default()
-            },
+            conf_state: raftpb::ConfState { voters: vec![NODE_ID], ..Default::default() },
             index: 1,
             term: 1,
         },
     }
     .encode_to_vec();
-    snappb::Snapshot {
-        crc: crc32c::crc32c(&snap),
-        data: Some(snap),
-    }
-    .encode_to_vec()
+    snappb::Snapshot { crc: crc32c::crc32c(&snap), data: Some(snap) }.encode_to_vec()
 }
 
 /// SHA-256 of the Appendix A `.snap` file.
-pub const SNAP_3423_SHA256: &str =
-    "cb6fee11441f866ab79b2d19f1dc906256894019b6dbb734a2d691ead3d1b17a";
+pub const SNAP_3423_SHA256: &str = "cb6fee11441f866ab79b2d19f1dc906256894019b6dbb734a2d691ead3d1b17a";

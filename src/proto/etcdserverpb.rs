@@ -156,11 +156,7 @@ pub struct InternalRaftRequest {
 impl InternalRaftRequest {
     /// The request id the apply path uses: `id` when non-zero, else `header.id`.
     pub fn request_id(&self) -> u64 {
-        if self.id != 0 {
-            self.id
-        } else {
-            self.header.as_ref().map_or(0, |h| h.id)
-        }
+        if self.id != 0 { self.id } else { self.header.as_ref().map_or(0, |h| h.id) }
     }
 
     /// Name of the (first) request field that is set, as in the proto
@@ -184,38 +180,20 @@ impl InternalRaftRequest {
             (self.auth_user_add.is_some(), "auth_user_add"),
             (self.auth_user_delete.is_some(), "auth_user_delete"),
             (self.auth_user_get.is_some(), "auth_user_get"),
-            (
-                self.auth_user_change_password.is_some(),
-                "auth_user_change_password",
-            ),
+            (self.auth_user_change_password.is_some(), "auth_user_change_password"),
             (self.auth_user_grant_role.is_some(), "auth_user_grant_role"),
-            (
-                self.auth_user_revoke_role.is_some(),
-                "auth_user_revoke_role",
-            ),
+            (self.auth_user_revoke_role.is_some(), "auth_user_revoke_role"),
             (self.auth_user_list.is_some(), "auth_user_list"),
             (self.auth_role_list.is_some(), "auth_role_list"),
             (self.auth_role_add.is_some(), "auth_role_add"),
             (self.auth_role_delete.is_some(), "auth_role_delete"),
             (self.auth_role_get.is_some(), "auth_role_get"),
-            (
-                self.auth_role_grant_permission.is_some(),
-                "auth_role_grant_permission",
-            ),
-            (
-                self.auth_role_revoke_permission.is_some(),
-                "auth_role_revoke_permission",
-            ),
+            (self.auth_role_grant_permission.is_some(), "auth_role_grant_permission"),
+            (self.auth_role_revoke_permission.is_some(), "auth_role_revoke_permission"),
             (self.cluster_version_set.is_some(), "cluster_version_set"),
-            (
-                self.cluster_member_attr_set.is_some(),
-                "cluster_member_attr_set",
-            ),
+            (self.cluster_member_attr_set.is_some(), "cluster_member_attr_set"),
             (self.downgrade_info_set.is_some(), "downgrade_info_set"),
-            (
-                self.downgrade_version_test.is_some(),
-                "downgrade_version_test",
-            ),
+            (self.downgrade_version_test.is_some(), "downgrade_version_test"),
         ];
         set.iter().find(|(is, _)| *is).map(|(_, name)| *name)
     }
@@ -614,22 +592,12 @@ mod tests {
 
     #[test]
     fn metadata_lab_example() {
-        let md = Metadata {
-            node_id: 1608544175929105451,
-            cluster_id: 10879771742534321957,
-        };
-        assert_eq!(
-            md.encode_to_vec(),
-            hex("08abb89c9efdccaca916 10a58eddf899d8adfe9601")
-        );
+        let md = Metadata { node_id: 1608544175929105451, cluster_id: 10879771742534321957 };
+        assert_eq!(md.encode_to_vec(), hex("08abb89c9efdccaca916 10a58eddf899d8adfe9601"));
         // FORMATS.md §7.4 prints `08 a1f7e2feb8f3c6b09f01 10 ace8d6bdd7efc3bf9d01`
         // for another member; it must decode to two plain u64s too.
-        let other =
-            Metadata::decode(&hex("08a1f7e2feb8f3c6b09f01 10ace8d6bdd7efc3bf9d01")[..]).unwrap();
-        assert_eq!(
-            other.encode_to_vec(),
-            hex("08a1f7e2feb8f3c6b09f01 10ace8d6bdd7efc3bf9d01")
-        );
+        let other = Metadata::decode(&hex("08a1f7e2feb8f3c6b09f01 10ace8d6bdd7efc3bf9d01")[..]).unwrap();
+        assert_eq!(other.encode_to_vec(), hex("08a1f7e2feb8f3c6b09f01 10ace8d6bdd7efc3bf9d01"));
         assert_eq!(Metadata::default().encode_to_vec(), [0x08, 0, 0x10, 0]);
     }
 
@@ -637,15 +605,8 @@ mod tests {
     fn put_lab_example() {
         // §7.2: `22 <len> 0a 03 'foo' 12 03 'bar'` then `a2 06 <len> 08 <id>`
         let r = InternalRaftRequest {
-            header: Some(RequestHeader {
-                id: 0x1234,
-                ..Default::default()
-            }),
-            put: Some(PutRequest {
-                key: b"foo".to_vec(),
-                value: b"bar".to_vec(),
-                ..Default::default()
-            }),
+            header: Some(RequestHeader { id: 0x1234, ..Default::default() }),
+            put: Some(PutRequest { key: b"foo".to_vec(), value: b"bar".to_vec(), ..Default::default() }),
             ..Default::default()
         };
         let enc = r.encode_to_vec();
@@ -660,11 +621,7 @@ mod tests {
 
     #[test]
     fn v2_request_always_emits_scalars() {
-        let r = Request {
-            id: 1,
-            method: "PUT".into(),
-            ..Default::default()
-        };
+        let r = Request { id: 1, method: "PUT".into(), ..Default::default() };
         let enc = r.encode_to_vec();
         #[rustfmt::skip]
         let want = [

@@ -88,10 +88,7 @@ impl DecodedRequest {
     /// For normal entries etcd tries `InternalRaftRequest` first and falls
     /// back to the v2 `Request` when that fails; so do we.
     pub fn decode(entry_type: i32, data: &[u8]) -> DecodedRequest {
-        let undecodable = |e: prost::DecodeError| DecodedRequest::Undecodable {
-            entry_type,
-            error: e.to_string(),
-        };
+        let undecodable = |e: prost::DecodeError| DecodedRequest::Undecodable { entry_type, error: e.to_string() };
         match EntryType::try_from(entry_type) {
             Ok(EntryType::EntryNormal) => {
                 if data.is_empty() {
@@ -109,16 +106,11 @@ impl DecodedRequest {
                 Ok(c) => DecodedRequest::ConfChange(c),
                 Err(e) => undecodable(e),
             },
-            Ok(EntryType::EntryConfChangeV2) => {
-                match <ConfChangeV2 as prost::Message>::decode(data) {
-                    Ok(c) => DecodedRequest::ConfChangeV2(c),
-                    Err(e) => undecodable(e),
-                }
-            }
-            Err(_) => DecodedRequest::Undecodable {
-                entry_type,
-                error: format!("unknown entry type {entry_type}"),
+            Ok(EntryType::EntryConfChangeV2) => match <ConfChangeV2 as prost::Message>::decode(data) {
+                Ok(c) => DecodedRequest::ConfChangeV2(c),
+                Err(e) => undecodable(e),
             },
+            Err(_) => DecodedRequest::Undecodable { entry_type, error: format!("unknown entry type {entry_type}") },
         }
     }
 
@@ -129,10 +121,7 @@ impl DecodedRequest {
             DecodedRequest::Internal(r) => r.kind().unwrap_or("empty-request").into(),
             DecodedRequest::V2(r) => format!("v2:{}", r.method),
             DecodedRequest::ConfChange(c) => match raftpb::ConfChangeType::try_from(c.r#type) {
-                Ok(t) => format!(
-                    "confchange:{}",
-                    format!("{t:?}").trim_start_matches("ConfChange")
-                ),
+                Ok(t) => format!("confchange:{}", format!("{t:?}").trim_start_matches("ConfChange")),
                 Err(_) => format!("confchange:type{}", c.r#type),
             },
             DecodedRequest::ConfChangeV2(_) => "confchangev2".into(),
@@ -162,68 +151,26 @@ mod tests {
     #[test]
     fn appendix_a_records_encode_byte_for_byte() {
         let wal = hex(WAL_3423);
-        let md = Metadata {
-            node_id: NODE_ID,
-            cluster_id: CLUSTER_ID,
-        };
-        let member =
-            br#"{"id":1608544175929105451,"peerURLs":["http://127.0.0.1:25801"],"name":"s1"}"#;
+        let md = Metadata { node_id: NODE_ID, cluster_id: CLUSTER_ID };
+        let member = br#"{"id":1608544175929105451,"peerURLs":["http://127.0.0.1:25801"],"name":"s1"}"#;
         let cc = raftpb::ConfChange {
             id: 0,
             r#type: raftpb::ConfChangeType::ConfChangeAddNode as i32,
             node_id: NODE_ID,
             context: Some(member.to_vec()),
         };
-        let entry = Entry {
-            r#type: EntryType::EntryConfChange as i32,
-            term: 1,
-            index: 1,
-            data: Some(cc.encode_to_vec()),
-        };
-        let hs = raftpb::HardState {
-            term: 1,
-            vote: NODE_ID,
-            commit: 1,
-        };
-        let snap0 = walpb::Snapshot {
-            index: 0,
-            term: 0,
-            conf_state: None,
-        };
-        let snap1 = walpb::Snapshot {
-            index: 1,
-            term: 1,
-            conf_state: None,
-        };
-        let rec = |t: i64, crc: u32, data: Option<Vec<u8>>| {
-            walpb::Record {
-                r#type: t,
-                crc,
-                data,
-            }
-            .encode_to_vec()
-        };
+        let entry =
+            Entry { r#type: EntryType::EntryConfChange as i32, term: 1, index: 1, data: Some(cc.encode_to_vec()) };
+        let hs = raftpb::HardState { term: 1, vote: NODE_ID, commit: 1 };
+        let snap0 = walpb::Snapshot { index: 0, term: 0, conf_state: None };
+        let snap1 = walpb::Snapshot { index: 1, term: 1, conf_state: None };
+        let rec = |t: i64, crc: u32, data: Option<Vec<u8>>| walpb::Record { r#type: t, crc, data }.encode_to_vec();
         assert_eq!(record_at(&wal, 0x00), rec(4, 0, None));
-        assert_eq!(
-            record_at(&wal, 0x10),
-            rec(1, 0x14e5533b, Some(md.encode_to_vec()))
-        );
-        assert_eq!(
-            record_at(&wal, 0x38),
-            rec(5, 0x879bddcd, Some(snap0.encode_to_vec()))
-        );
-        assert_eq!(
-            record_at(&wal, 0x50),
-            rec(2, 0xcd8c8df8, Some(entry.encode_to_vec()))
-        );
-        assert_eq!(
-            record_at(&wal, 0xc8),
-            rec(3, 0x18fe6e37, Some(hs.encode_to_vec()))
-        );
-        assert_eq!(
-            record_at(&wal, 0xe8),
-            rec(5, 0x148a45ea, Some(snap1.encode_to_vec()))
-        );
+        assert_eq!(record_at(&wal, 0x10), rec(1, 0x14e5533b, Some(md.encode_to_vec())));
+        assert_eq!(record_at(&wal, 0x38), rec(5, 0x879bddcd, Some(snap0.encode_to_vec())));
+        assert_eq!(record_at(&wal, 0x50), rec(2, 0xcd8c8df8, Some(entry.encode_to_vec())));
+        assert_eq!(record_at(&wal, 0xc8), rec(3, 0x18fe6e37, Some(hs.encode_to_vec())));
+        assert_eq!(record_at(&wal, 0xe8), rec(5, 0x148a45ea, Some(snap1.encode_to_vec())));
 
         // and back
         let r = walpb::Record::decode(record_at(&wal, 0x50)).unwrap();
@@ -239,30 +186,17 @@ mod tests {
         let s = walpb::Snapshot {
             index: 1,
             term: 1,
-            conf_state: Some(raftpb::ConfState {
-                voters: vec![NODE_ID],
-                ..Default::default()
-            }),
+            conf_state: Some(raftpb::ConfState { voters: vec![NODE_ID], ..Default::default() }),
         };
-        let r = walpb::Record {
-            r#type: 5,
-            crc: 0x8fe6e40b,
-            data: Some(s.encode_to_vec()),
-        };
+        let r = walpb::Record { r#type: 5, crc: 0x8fe6e40b, data: Some(s.encode_to_vec()) };
         assert_eq!(r.encode_to_vec(), &rec[8..8 + 28]);
     }
 
     #[test]
     fn normal_entries_try_internal_then_v2() {
         let put = InternalRaftRequest {
-            header: Some(RequestHeader {
-                id: 9,
-                ..Default::default()
-            }),
-            put: Some(PutRequest {
-                key: b"k".to_vec(),
-                ..Default::default()
-            }),
+            header: Some(RequestHeader { id: 9, ..Default::default() }),
+            put: Some(PutRequest { key: b"k".to_vec(), ..Default::default() }),
             ..Default::default()
         };
         let d = DecodedRequest::decode(0, &put.encode_to_vec());
@@ -279,14 +213,8 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(DecodedRequest::decode(0, &[]), DecodedRequest::Empty);
-        assert!(matches!(
-            DecodedRequest::decode(1, &[0xff]),
-            DecodedRequest::Undecodable { .. }
-        ));
-        assert!(matches!(
-            DecodedRequest::decode(7, &[]),
-            DecodedRequest::Undecodable { entry_type: 7, .. }
-        ));
+        assert!(matches!(DecodedRequest::decode(1, &[0xff]), DecodedRequest::Undecodable { .. }));
+        assert!(matches!(DecodedRequest::decode(7, &[]), DecodedRequest::Undecodable { entry_type: 7, .. }));
     }
 
     #[test]
@@ -299,11 +227,7 @@ mod tests {
     #[test]
     fn small_messages() {
         // FORMATS.md §2.5: `08 <id varint> 10 d8 04` = ID, TTL 600
-        let l = leasepb::Lease {
-            id: 5,
-            ttl: 600,
-            remaining_ttl: 0,
-        };
+        let l = leasepb::Lease { id: 5, ttl: 600, remaining_ttl: 0 };
         assert_eq!(l.encode_to_vec(), [0x08, 5, 0x10, 0xd8, 0x04]);
         let kv = mvccpb::KeyValue {
             key: b"foo".to_vec(),
@@ -323,10 +247,7 @@ mod tests {
             options: Some(authpb::UserAddOptions { no_password: true }),
         };
         assert_eq!(authpb::User::decode(&u.encode_to_vec()[..]).unwrap(), u);
-        let am = etcdserverpb::AlarmMember {
-            member_id: 1,
-            alarm: etcdserverpb::AlarmType::Nospace as i32,
-        };
+        let am = etcdserverpb::AlarmMember { member_id: 1, alarm: etcdserverpb::AlarmType::Nospace as i32 };
         assert_eq!(am.encode_to_vec(), [0x08, 1, 0x10, 1]);
     }
 

@@ -174,10 +174,7 @@ mod tests {
 
     #[test]
     fn conf_state_unpacked_and_auto_leave() {
-        let cs = ConfState {
-            voters: vec![1, 2],
-            ..Default::default()
-        };
+        let cs = ConfState { voters: vec![1, 2], ..Default::default() };
         assert_eq!(cs.encode_to_vec(), [0x08, 1, 0x08, 2, 0x28, 0]);
         // packed input is accepted too
         let packed = [0x0a, 2, 1, 2, 0x28, 0];
@@ -188,21 +185,12 @@ mod tests {
     fn snapshot_metadata_from_appendix_a() {
         // 3.5 WAL snapshot record's conf_state + the .snap metadata layout
         let md = SnapshotMetadata {
-            conf_state: ConfState {
-                voters: vec![1608544175929105451],
-                ..Default::default()
-            },
+            conf_state: ConfState { voters: vec![1608544175929105451], ..Default::default() },
             index: 1,
             term: 1,
         };
-        assert_eq!(
-            md.encode_to_vec(),
-            hex("0a0c08abb89c9efdccaca9162800 1001 1801")
-        );
-        let snap = Snapshot {
-            data: None,
-            metadata: md.clone(),
-        };
+        assert_eq!(md.encode_to_vec(), hex("0a0c08abb89c9efdccaca9162800 1001 1801"));
+        let snap = Snapshot { data: None, metadata: md.clone() };
         let enc = snap.encode_to_vec();
         assert_eq!(enc[0], 0x12);
         assert_eq!(Snapshot::decode(&enc[..]).unwrap(), snap);
@@ -210,25 +198,14 @@ mod tests {
 
     #[test]
     fn entry_without_data_and_conf_change_v2_round_trip() {
-        let e = Entry {
-            r#type: 0,
-            term: 2,
-            index: 5,
-            data: None,
-        };
+        let e = Entry { r#type: 0, term: 2, index: 5, data: None };
         assert_eq!(e.encode_to_vec(), [0x08, 0, 0x10, 2, 0x18, 5]);
-        let e2 = Entry {
-            data: Some(vec![]),
-            ..e.clone()
-        };
+        let e2 = Entry { data: Some(vec![]), ..e.clone() };
         assert_eq!(e2.encode_to_vec(), [0x08, 0, 0x10, 2, 0x18, 5, 0x22, 0]);
         assert_eq!(Entry::decode(&e2.encode_to_vec()[..]).unwrap(), e2);
         let cc = ConfChangeV2 {
             transition: ConfChangeTransition::ConfChangeTransitionJointExplicit as i32,
-            changes: vec![ConfChangeSingle {
-                r#type: 3,
-                node_id: 9,
-            }],
+            changes: vec![ConfChangeSingle { r#type: 3, node_id: 9 }],
             context: None,
         };
         assert_eq!(cc.encode_to_vec(), [0x08, 2, 0x12, 4, 0x08, 3, 0x10, 9]);

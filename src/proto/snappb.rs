@@ -26,10 +26,7 @@ mod tests {
     fn crc_always_emitted() {
         let s = Snapshot { crc: 0, data: None };
         assert_eq!(s.encode_to_vec(), [0x08, 0]);
-        let s = Snapshot {
-            crc: 1,
-            data: Some(vec![7]),
-        };
+        let s = Snapshot { crc: 1, data: Some(vec![7]) };
         assert_eq!(s.encode_to_vec(), [0x08, 1, 0x12, 1, 7]);
     }
 }

@@ -52,11 +52,7 @@ mod tests {
 
     #[test]
     fn crc_record_has_no_data_field() {
-        let r = Record {
-            r#type: 4,
-            crc: 0,
-            data: None,
-        };
+        let r = Record { r#type: 4, crc: 0, data: None };
         assert_eq!(r.encode_to_vec(), [0x08, 4, 0x10, 0]);
     }
 }

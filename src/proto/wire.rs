@@ -96,13 +96,7 @@ impl<'a> Field<'a> {
         }
     }
     fn wrong_type(&self, name: &str, wt: u8) -> Error {
-        Error::at(
-            ErrorKind::Proto(format!(
-                "wrong wire type {wt} for field {name} (#{})",
-                self.number
-            )),
-            self.offset,
-        )
+        Error::at(ErrorKind::Proto(format!("wrong wire type {wt} for field {name} (#{})", self.number)), self.offset)
     }
 }
 
@@ -118,12 +112,7 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// `base` is the file offset of `data[0]`.
     pub fn new(data: &'a [u8], base: u64) -> Self {
-        Reader {
-            data,
-            pos: 0,
-            base,
-            failed: false,
-        }
+        Reader { data, pos: 0, base, failed: false }
     }
 
     /// Position (relative to the start of the message) of the next field.
@@ -168,10 +157,7 @@ impl<'a> Reader<'a> {
         }
         // len <= left <= usize::MAX
         let end = start.saturating_add(len as usize);
-        let s = self
-            .data
-            .get(start..end)
-            .ok_or_else(|| self.truncated(start, len))?;
+        let s = self.data.get(start..end).ok_or_else(|| self.truncated(start, len))?;
         self.pos = end;
         Ok(s)
     }
@@ -184,8 +170,7 @@ impl<'a> Reader<'a> {
         if num == 0 {
             return Err(self.err(at, "illegal field number 0"));
         }
-        let number = u32::try_from(num)
-            .map_err(|_| self.err(at, format!("field number {num} out of range")))?;
+        let number = u32::try_from(num).map_err(|_| self.err(at, format!("field number {num} out of range")))?;
         Ok((number, wt, at))
     }
 
@@ -198,10 +183,7 @@ impl<'a> Reader<'a> {
             match wt {
                 wire_type::END_GROUP => {
                     if n != number {
-                        return Err(self.err(
-                            at,
-                            format!("end group {n} does not match start group {number}"),
-                        ));
+                        return Err(self.err(at, format!("end group {n} does not match start group {number}")));
                     }
                     return Ok(());
                 }
@@ -217,10 +199,7 @@ impl<'a> Reader<'a> {
         Ok(match wt {
             wire_type::VARINT => Value::Varint(self.varint()?),
             wire_type::FIXED64 => {
-                let b: [u8; 8] = self
-                    .take(8)?
-                    .try_into()
-                    .map_err(|_| self.truncated(at, 8))?;
+                let b: [u8; 8] = self.take(8)?.try_into().map_err(|_| self.truncated(at, 8))?;
                 Value::Fixed64(u64::from_le_bytes(b))
             }
             wire_type::LEN => {
@@ -228,10 +207,7 @@ impl<'a> Reader<'a> {
                 Value::Len(self.take(len)?)
             }
             wire_type::FIXED32 => {
-                let b: [u8; 4] = self
-                    .take(4)?
-                    .try_into()
-                    .map_err(|_| self.truncated(at, 4))?;
+                let b: [u8; 4] = self.take(4)?.try_into().map_err(|_| self.truncated(at, 4))?;
                 Value::Fixed32(u32::from_le_bytes(b))
             }
             wire_type::END_GROUP => return Err(self.err(at, "end group without start group")),
@@ -256,12 +232,7 @@ impl<'a> Reader<'a> {
         let (number, wt, at) = self.key()?;
         if wt == wire_type::START_GROUP {
             self.skip_group(number, 0)?;
-            return Ok(Field {
-                number,
-                value: Value::Group,
-                offset: self.off(at),
-                value_offset: self.off(at),
-            });
+            return Ok(Field { number, value: Value::Group, offset: self.off(at), value_offset: self.off(at) });
         }
         let value = self.value(wt, at)?;
         let value_offset = match value {
@@ -269,12 +240,7 @@ impl<'a> Reader<'a> {
             Value::Len(b) => self.off(self.pos.saturating_sub(b.len())),
             _ => self.off(at),
         };
-        Ok(Field {
-            number,
-            value,
-            offset: self.off(at),
-            value_offset,
-        })
+        Ok(Field { number, value, offset: self.off(at), value_offset })
     }
 }
 
@@ -329,9 +295,7 @@ mod tests {
     #[test]
     fn huge_length_is_truncation_not_allocation() {
         // field 3, length 2^63
-        let data = [
-            0x1a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01,
-        ];
+        let data = [0x1a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01];
         let e = Reader::new(&data, 0x40).next_field().unwrap_err();
         assert!(matches!(e.kind(), ErrorKind::Truncated { .. }));
         assert_eq!(e.location().offset, Some(0x40 + 11));
@@ -345,9 +309,7 @@ mod tests {
             assert_eq!(r.next_field().unwrap(), None, "fused after error");
         }
         // 11-byte varint
-        let data = [
-            0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
-        ];
+        let data = [0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
         assert!(Reader::new(&data, 0).next_field().is_err());
     }
 

@@ -36,8 +36,7 @@ pub mod v2store;
 
 pub use name::{SnapFileKind, SnapFiles, SnapName};
 pub use snapfile::{
-    ConfStateInfo, Snap, SnapAnomaly, SnapError, SnapFault, SnapReport, decode, inspect,
-    inspect_bytes,
+    ConfStateInfo, Snap, SnapAnomaly, SnapError, SnapFault, SnapReport, decode, inspect, inspect_bytes,
 };
 pub use v2store::{Member, V2Store, parse_v2_store};
 

@@ -24,16 +24,9 @@ use crate::error::{Error, Result};
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum SnapFileKind {
     /// `<term>-<index>.snap`. `canonical`: exactly `%016x-%016x` lower case.
-    Snap {
-        term: u64,
-        index: u64,
-        canonical: bool,
-    },
+    Snap { term: u64, index: u64, canonical: bool },
     /// `*.snap.broken`; term and index when the rest parses.
-    Broken {
-        term: Option<u64>,
-        index: Option<u64>,
-    },
+    Broken { term: Option<u64>, index: Option<u64> },
     /// `<index>.snap.db`.
     SnapDb { index: u64 },
     /// `db`.
@@ -63,10 +56,7 @@ impl SnapFileKind {
     pub fn classify(name: &str) -> SnapFileKind {
         if let Some(stem) = name.strip_suffix(".snap.broken") {
             let ti = term_index(stem);
-            return SnapFileKind::Broken {
-                term: ti.map(|t| t.0),
-                index: ti.map(|t| t.1),
-            };
+            return SnapFileKind::Broken { term: ti.map(|t| t.0), index: ti.map(|t| t.1) };
         }
         if let Some(stem) = name.strip_suffix(".snap.db") {
             if let Some(index) = hex16(stem) {
@@ -76,11 +66,7 @@ impl SnapFileKind {
         }
         if let Some(stem) = name.strip_suffix(".snap") {
             return match term_index(stem) {
-                Some((term, index, canonical)) => SnapFileKind::Snap {
-                    term,
-                    index,
-                    canonical,
-                },
+                Some((term, index, canonical)) => SnapFileKind::Snap { term, index, canonical },
                 None => SnapFileKind::Other,
             };
         }
@@ -124,10 +110,7 @@ impl SnapFiles {
     /// List `dir` (`member/snap`). Sub-directories are ignored.
     pub fn list(dir: &Path) -> Result<SnapFiles> {
         let rd = std::fs::read_dir(dir).map_err(|e| Error::io("read directory", dir, &e))?;
-        let mut out = SnapFiles {
-            dir: dir.to_path_buf(),
-            ..Default::default()
-        };
+        let mut out = SnapFiles { dir: dir.to_path_buf(), ..Default::default() };
         let mut snaps: Vec<(String, SnapName)> = Vec::new();
         for ent in rd {
             let ent = ent.map_err(|e| Error::io("read directory", dir, &e))?;
@@ -141,19 +124,9 @@ impl SnapFiles {
                 continue;
             };
             match SnapFileKind::classify(&name) {
-                SnapFileKind::Snap {
-                    term,
-                    index,
-                    canonical,
-                } => snaps.push((
-                    name,
-                    SnapName {
-                        path,
-                        term,
-                        index,
-                        canonical,
-                    },
-                )),
+                SnapFileKind::Snap { term, index, canonical } => {
+                    snaps.push((name, SnapName { path, term, index, canonical }))
+                }
                 SnapFileKind::Broken { .. } => out.broken.push(path),
                 SnapFileKind::SnapDb { index } => out.snap_dbs.push((index, path)),
                 SnapFileKind::Db => out.db = Some(path),
@@ -180,23 +153,13 @@ mod tests {
     fn classify() {
         assert_eq!(
             SnapFileKind::classify("0000000000000002-000000000000001e.snap"),
-            SnapFileKind::Snap {
-                term: 2,
-                index: 0x1e,
-                canonical: true
-            }
+            SnapFileKind::Snap { term: 2, index: 0x1e, canonical: true }
         );
         assert_eq!(
             SnapFileKind::classify("0000000000000002-000000000000001e.snap.broken"),
-            SnapFileKind::Broken {
-                term: Some(2),
-                index: Some(0x1e)
-            }
+            SnapFileKind::Broken { term: Some(2), index: Some(0x1e) }
         );
-        assert_eq!(
-            SnapFileKind::classify("000000000000001e.snap.db"),
-            SnapFileKind::SnapDb { index: 0x1e }
-        );
+        assert_eq!(SnapFileKind::classify("000000000000001e.snap.db"), SnapFileKind::SnapDb { index: 0x1e });
         assert_eq!(SnapFileKind::classify("db"), SnapFileKind::Db);
         assert_eq!(SnapFileKind::classify("db.tmp.123"), SnapFileKind::DbTmp);
         assert_eq!(SnapFileKind::classify("tmp0042"), SnapFileKind::Tmp);
@@ -223,9 +186,6 @@ mod tests {
         assert_eq!(order, [(2, 0x10), (1, 0x20), (1, 1)]);
         assert_eq!(f.snap_dbs.len(), 1);
         assert!(f.db.is_some());
-        assert_eq!(
-            (f.temporary.len(), f.broken.len(), f.other.len()),
-            (1, 1, 0)
-        );
+        assert_eq!((f.temporary.len(), f.broken.len(), f.other.len()), (1, 1, 0));
     }
 }

@@ -86,13 +86,7 @@ impl SnapError {
 
 impl fmt::Display for SnapError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} ({}): {}",
-            self.fault.code(),
-            self.fault.etcd_message(),
-            self.error
-        )
+        write!(f, "{} ({}): {}", self.fault.code(), self.fault.etcd_message(), self.error)
     }
 }
 
@@ -121,9 +115,7 @@ pub struct Snap<'a> {
 /// Decode a whole `.snap` file with etcd's checks.
 pub fn decode(file: &[u8]) -> std::result::Result<Snap<'_>, SnapError> {
     let proto = |e: Error| SnapError::new(SnapFault::ProtoError, e);
-    let empty = |what: &str, at: u64| {
-        SnapError::new(SnapFault::Empty, Error::malformed(what, Location::at(at)))
-    };
+    let empty = |what: &str, at: u64| SnapError::new(SnapFault::Empty, Error::malformed(what, Location::at(at)));
     if file.is_empty() {
         return Err(empty("zero-length file", 0));
     }
@@ -150,13 +142,7 @@ pub fn decode(file: &[u8]) -> std::result::Result<Snap<'_>, SnapError> {
     if actual != crc {
         return Err(SnapError::new(
             SnapFault::CrcMismatch,
-            Error::at(
-                ErrorKind::BadChecksum {
-                    expected: u64::from(crc),
-                    actual: u64::from(actual),
-                },
-                payload_offset,
-            ),
+            Error::at(ErrorKind::BadChecksum { expected: u64::from(crc), actual: u64::from(actual) }, payload_offset),
         ));
     }
     // raftpb.Snapshot: bytes field 1 (last wins), message field 2 (all
@@ -185,14 +171,7 @@ pub fn decode(file: &[u8]) -> std::result::Result<Snap<'_>, SnapError> {
         parts => crate::proto::decode::<SnapshotMetadata>(&parts.concat(), md_offset),
     }
     .map_err(proto)?;
-    Ok(Snap {
-        crc,
-        payload,
-        payload_offset,
-        data,
-        data_offset,
-        metadata,
-    })
+    Ok(Snap { crc, payload, payload_offset, data, data_offset, metadata })
 }
 
 /// `raftpb.ConfState`, serializable.
@@ -254,10 +233,7 @@ pub struct SnapReport {
     pub anomalies: Vec<SnapAnomaly>,
 }
 
-fn ser_snap_error<S: serde::Serializer>(
-    e: &Option<SnapError>,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
+fn ser_snap_error<S: serde::Serializer>(e: &Option<SnapError>, s: S) -> std::result::Result<S::Ok, S::Error> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct F<'a> {
@@ -277,10 +253,7 @@ fn ser_snap_error<S: serde::Serializer>(
     }
 }
 
-fn ser_error<S: serde::Serializer>(
-    e: &Option<Error>,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
+fn ser_error<S: serde::Serializer>(e: &Option<Error>, s: S) -> std::result::Result<S::Ok, S::Error> {
     match e {
         None => s.serialize_none(),
         Some(e) => s.serialize_some(&e.to_string()),
@@ -303,16 +276,10 @@ pub fn inspect(path: &Path) -> Result<SnapReport> {
 
 /// [`inspect`] on bytes already in memory; `path` is only used in messages.
 pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> SnapReport {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .map(SnapFileKind::classify);
+    let name = path.file_name().and_then(|n| n.to_str()).map(SnapFileKind::classify);
     let name_term_index = match name {
         Some(SnapFileKind::Snap { term, index, .. }) => Some((term, index)),
-        Some(SnapFileKind::Broken {
-            term: Some(t),
-            index: Some(i),
-        }) => Some((t, i)),
+        Some(SnapFileKind::Broken { term: Some(t), index: Some(i) }) => Some((t, i)),
         _ => None,
     };
     let mut rep = SnapReport {
@@ -352,10 +319,7 @@ pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> SnapReport {
             rep.anomalies.push(SnapAnomaly {
                 code: "snap.name_mismatch",
                 location: at(snap.payload_offset),
-                what: format!(
-                    "file name says term {t} index {i}, metadata says term {} index {}",
-                    md.term, md.index
-                ),
+                what: format!("file name says term {t} index {i}, metadata says term {} index {}", md.term, md.index),
             });
         }
     }

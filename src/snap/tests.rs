@@ -15,10 +15,7 @@ const NAME: &str = "0000000000000001-0000000000000001.snap";
 fn appendix_a_snap_is_rebuilt_byte_for_byte() {
     let f = snap_3423();
     assert_eq!(f.len(), 6491);
-    let sha: String = sha2::Sha256::digest(&f)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha: String = sha2::Sha256::digest(&f).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(sha, SNAP_3423_SHA256);
     assert_eq!(&f[..12], hex("08 a1d3c48c03 12 d232 0a bb32").as_slice());
     let s = decode(&f).unwrap();
@@ -37,20 +34,14 @@ fn appendix_a_report() {
     std::fs::write(&p, snap_3423()).unwrap();
     let r = inspect(&p).unwrap();
     assert!(r.loadable());
-    assert_eq!(
-        (r.name_term_index, r.index, r.term, r.crc),
-        (Some((1, 1)), Some(1), Some(1), Some(0x319129a1))
-    );
+    assert_eq!((r.name_term_index, r.index, r.term, r.crc), (Some((1, 1)), Some(1), Some(1), Some(0x319129a1)));
     assert_eq!(r.conf_state.as_ref().unwrap().voters, [NODE_ID]);
     assert!(r.anomalies.is_empty());
     assert!(r.store_error.is_none());
     let st = r.store.as_ref().unwrap();
     assert_eq!(st.members[0].id, NODE_ID);
     let j = serde_json::to_value(&r).unwrap();
-    assert_eq!(
-        j["store"]["members"][0]["peerUrls"][0],
-        "http://127.0.0.1:25801"
-    );
+    assert_eq!(j["store"]["members"][0]["peerUrls"][0], "http://127.0.0.1:25801");
     assert!(j["fault"].is_null());
 }
 
@@ -62,11 +53,7 @@ fn fault(bytes: &[u8]) -> SnapError {
 fn empty_snapshots() {
     assert_eq!(fault(&[]).fault, SnapFault::Empty);
     assert_eq!(fault(&[0x08, 0x05]).fault, SnapFault::Empty, "no data");
-    assert_eq!(
-        fault(&[0x08, 0x05, 0x12, 0x00]).fault,
-        SnapFault::Empty,
-        "empty data"
-    );
+    assert_eq!(fault(&[0x08, 0x05, 0x12, 0x00]).fault, SnapFault::Empty, "empty data");
     let mut f = snap_3423();
     f[1..6].copy_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x00]); // crc 0, same length
     assert_eq!(fault(&f).fault, SnapFault::Empty, "crc 0");
@@ -79,13 +66,7 @@ fn crc_mismatch_names_the_payload_offset() {
     let e = fault(&f);
     assert_eq!(e.fault, SnapFault::CrcMismatch);
     assert_eq!(e.error.location().offset, Some(9));
-    assert!(matches!(
-        e.error.kind(),
-        ErrorKind::BadChecksum {
-            expected: 0x319129a1,
-            ..
-        }
-    ));
+    assert!(matches!(e.error.kind(), ErrorKind::BadChecksum { expected: 0x319129a1, .. }));
     let r = inspect_bytes(Path::new(NAME), &f);
     assert_eq!(r.crc, Some(0x319129a1));
     assert!(r.fault.unwrap().to_string().contains("snap: crc mismatch"));
@@ -94,11 +75,7 @@ fn crc_mismatch_names_the_payload_offset() {
 /// Wrap `payload` in an envelope with a correct CRC.
 fn envelope(payload: &[u8]) -> Vec<u8> {
     use prost::Message;
-    crate::proto::snappb::Snapshot {
-        crc: crc32c::crc32c(payload),
-        data: Some(payload.to_vec()),
-    }
-    .encode_to_vec()
+    crate::proto::snappb::Snapshot { crc: crc32c::crc32c(payload), data: Some(payload.to_vec()) }.encode_to_vec()
 }
 
 #[test]
@@ -114,10 +91,7 @@ fn proto_errors() {
     let e = fault(&env);
     // the 5-byte string should start right after `0a 05`, 2 bytes into the payload
     let payload_at = (env.len() - 3) as u64;
-    assert_eq!(
-        (e.fault, e.error.location().offset),
-        (SnapFault::ProtoError, Some(payload_at + 2))
-    );
+    assert_eq!((e.fault, e.error.location().offset), (SnapFault::ProtoError, Some(payload_at + 2)));
     let e = fault(&envelope(&[0x12, 0x02, 0x10, 0x80]));
     assert_eq!(e.fault, SnapFault::ProtoError, "metadata truncated varint");
 }
@@ -128,19 +102,12 @@ fn bad_json_and_odd_metadata() {
     use prost::Message;
     let snap = raftpb::Snapshot {
         data: Some(br#"{"Root":nope}"#.to_vec()),
-        metadata: raftpb::SnapshotMetadata {
-            index: 0,
-            term: 4,
-            ..Default::default()
-        },
+        metadata: raftpb::SnapshotMetadata { index: 0, term: 4, ..Default::default() },
     }
     .encode_to_vec();
     let f = envelope(&snap);
     let r = inspect_bytes(Path::new(NAME), &f);
-    assert!(
-        r.loadable(),
-        "etcd loads it; it panics later in v2store.Recovery"
-    );
+    assert!(r.loadable(), "etcd loads it; it panics later in v2store.Recovery");
     let se = r.store_error.unwrap();
     // serde_json stops at the `o` of `nope`, byte 9 of the JSON
     let s = decode(&f).unwrap();
@@ -182,10 +149,7 @@ fn decoder_is_total() {
             let mut b = f.clone();
             b[i] ^= mask;
             let r = inspect_bytes(p, &b);
-            assert!(
-                r.fault.is_some() || r.store_error.is_some(),
-                "flip {mask:#x} at {i} went unnoticed"
-            );
+            assert!(r.fault.is_some() || r.store_error.is_some(), "flip {mask:#x} at {i} went unnoticed");
         }
     }
     for n in (0..64).chain(f.len() - 64..f.len()) {

@@ -104,25 +104,16 @@ fn json_offset(json: &[u8], base: u64, line: usize, column: usize) -> u64 {
             }
         }
     }
-    base.saturating_add(line_start as u64)
-        .saturating_add(column.saturating_sub(1) as u64)
+    base.saturating_add(line_start as u64).saturating_add(column.saturating_sub(1) as u64)
 }
 
 /// Parse the v2 store JSON; `base` is the file offset of `json[0]`.
 pub fn parse_v2_store(json: &[u8], base: u64) -> Result<V2Store> {
     let v: Value = serde_json::from_slice(json).map_err(|e| {
-        Error::at(
-            ErrorKind::Malformed(format!("v2 store JSON: {e}")),
-            json_offset(json, base, e.line(), e.column()),
-        )
+        Error::at(ErrorKind::Malformed(format!("v2 store JSON: {e}")), json_offset(json, base, e.line(), e.column()))
     })?;
-    let root = v
-        .get("Root")
-        .ok_or_else(|| Error::malformed("v2 store JSON has no Root", Location::at(base)))?;
-    let mut st = V2Store {
-        current_index: v.get("CurrentIndex").and_then(Value::as_u64),
-        ..Default::default()
-    };
+    let root = v.get("Root").ok_or_else(|| Error::malformed("v2 store JSON has no Root", Location::at(base)))?;
+    let mut st = V2Store { current_index: v.get("CurrentIndex").and_then(Value::as_u64), ..Default::default() };
 
     if let Some(dir0) = child(root, "0") {
         if let Some(ver) = child(dir0, "version") {
@@ -131,8 +122,7 @@ pub fn parse_v2_store(json: &[u8], base: u64) -> Result<V2Store> {
         if let Some(members) = child(dir0, "members").and_then(children) {
             for (hex, node) in members {
                 let Ok(id) = u64::from_str_radix(hex, 16) else {
-                    st.problems
-                        .push(format!("/0/members/{hex}: member id is not hex"));
+                    st.problems.push(format!("/0/members/{hex}: member id is not hex"));
                     continue;
                 };
                 let mut m = Member {
@@ -152,9 +142,9 @@ pub fn parse_v2_store(json: &[u8], base: u64) -> Result<V2Store> {
                         }
                         Err(e) => st.problems.push(format!("/0/members/{hex}/raftAttributes: {e}")),
                     },
-                    None => st.problems.push(format!(
-                        "/0/members/{hex} has no raftAttributes (etcd 3.4/3.5 cannot load membership)"
-                    )),
+                    None => st
+                        .problems
+                        .push(format!("/0/members/{hex} has no raftAttributes (etcd 3.4/3.5 cannot load membership)")),
                 }
                 if let Some(s) = kids.and_then(|k| k.get("attributes")).and_then(value_str) {
                     match serde_json::from_str::<Attributes>(s) {
@@ -162,16 +152,12 @@ pub fn parse_v2_store(json: &[u8], base: u64) -> Result<V2Store> {
                             m.name = a.name;
                             m.client_urls = a.client_urls;
                         }
-                        Err(e) => st
-                            .problems
-                            .push(format!("/0/members/{hex}/attributes: {e}")),
+                        Err(e) => st.problems.push(format!("/0/members/{hex}/attributes: {e}")),
                     }
                 }
                 for k in kids.into_iter().flat_map(|k| k.keys()) {
                     if k != "raftAttributes" && k != "attributes" {
-                        st.problems.push(format!(
-                            "/0/members/{hex}/{k}: unknown key (etcd 3.4/3.5 fail on it)"
-                        ));
+                        st.problems.push(format!("/0/members/{hex}/{k}: unknown key (etcd 3.4/3.5 fail on it)"));
                     }
                 }
                 st.members.push(m);
@@ -181,34 +167,23 @@ pub fn parse_v2_store(json: &[u8], base: u64) -> Result<V2Store> {
             for hex in removed.keys() {
                 match u64::from_str_radix(hex, 16) {
                     Ok(id) => st.removed.push(id),
-                    Err(_) => st
-                        .problems
-                        .push(format!("/0/removed_members/{hex}: member id is not hex")),
+                    Err(_) => st.problems.push(format!("/0/removed_members/{hex}: member id is not hex")),
                 }
             }
         }
     } else {
-        st.problems
-            .push("no /0 directory (cluster metadata)".into());
+        st.problems.push("no /0 directory (cluster metadata)".into());
     }
     st.v2_keys = child(root, "1").and_then(children).map_or(0, |c| c.len());
     st.has_v2_auth = child(root, "2").is_some();
 
-    if let Some(q) = v
-        .get("WatcherHub")
-        .and_then(|w| w.get("EventHistory"))
-        .and_then(|h| h.get("Queue"))
-    {
+    if let Some(q) = v.get("WatcherHub").and_then(|w| w.get("EventHistory")).and_then(|h| h.get("Queue")) {
         let cap = q.get("Capacity").and_then(Value::as_u64);
-        let len = q
-            .get("Events")
-            .and_then(Value::as_array)
-            .map(|a| a.len() as u64);
+        let len = q.get("Events").and_then(Value::as_array).map(|a| a.len() as u64);
         if let (Some(c), Some(l)) = (cap, len) {
             if c != l {
-                st.problems.push(format!(
-                    "event queue holds {l} slots but its capacity is {c} (etcd indexes it directly)"
-                ));
+                st.problems
+                    .push(format!("event queue holds {l} slots but its capacity is {c} (etcd indexes it directly)"));
             }
         }
     }
@@ -228,10 +203,7 @@ mod tests {
         assert_eq!(st.current_index, Some(1));
         assert_eq!(st.members.len(), 1);
         let m = &st.members[0];
-        assert_eq!(
-            (m.id, m.is_learner, m.created_index),
-            (NODE_ID, false, Some(1))
-        );
+        assert_eq!((m.id, m.is_learner, m.created_index), (NODE_ID, false, Some(1)));
         assert_eq!(m.peer_urls, ["http://127.0.0.1:25801"]);
         assert_eq!(m.name, None);
         assert_eq!((st.v2_keys, st.has_v2_auth), (0, false));
@@ -271,10 +243,7 @@ mod tests {
         assert!(st.members[1].is_learner);
         assert_eq!(st.removed, [0xd]);
         assert_eq!(st.cluster_version.as_deref(), Some("3.4.0"));
-        assert_eq!(
-            (st.v2_keys, st.has_v2_auth, st.current_index),
-            (1, true, Some(9))
-        );
+        assert_eq!((st.v2_keys, st.has_v2_auth, st.current_index), (1, true, Some(9)));
         assert_eq!(st.problems.len(), 3, "{:?}", st.problems); // c: no raftAttributes, c/junk, zz
     }
 

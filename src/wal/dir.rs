@@ -112,11 +112,7 @@ pub struct StateRecord {
 
 impl StateRecord {
     pub fn hard_state(&self) -> HardState {
-        HardState {
-            term: self.term,
-            vote: self.vote,
-            commit: self.commit,
-        }
+        HardState { term: self.term, vote: self.vote, commit: self.commit }
     }
 }
 
@@ -183,10 +179,7 @@ pub struct WalSummary {
     pub anomalies_omitted: u64,
 }
 
-fn ser_fault<S: serde::Serializer>(
-    f: &Option<WalError>,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
+fn ser_fault<S: serde::Serializer>(f: &Option<WalError>, s: S) -> std::result::Result<S::Ok, S::Error> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct F<'a> {
@@ -233,18 +226,14 @@ impl WalSummary {
     }
     /// Would etcd boot this WAL (possibly after repairing it)?
     pub fn etcd_boots(&self) -> bool {
-        self.fault
-            .as_ref()
-            .is_none_or(|f| matches!(f.outcome, EtcdOutcome::Repairs | EtcdOutcome::DropsSilently))
+        self.fault.as_ref().is_none_or(|f| matches!(f.outcome, EtcdOutcome::Repairs | EtcdOutcome::DropsSilently))
     }
 }
 
 impl WalDir {
     /// List the WAL directory `dir` (`member/wal`).
     pub fn open(dir: &Path) -> Result<WalDir> {
-        Ok(WalDir {
-            files: WalFiles::list(dir)?,
-        })
+        Ok(WalDir { files: WalFiles::list(dir)? })
     }
     /// All files of the directory, classified.
     pub fn files(&self) -> &WalFiles {
@@ -262,47 +251,32 @@ impl WalDir {
         let segs = self.segments();
         let dir_err = |msg: String| Error::malformed(msg, Location::file(&self.files.dir));
         if segs.is_empty() {
-            let e = WalError::new(
-                Fault::MissingSegment,
-                EtcdOutcome::Fails,
-                0,
-                dir_err("no .wal segment".into()),
-            );
+            let e = WalError::new(Fault::MissingSegment, EtcdOutcome::Fails, 0, dir_err("no .wal segment".into()));
             return (0..0, Some(e));
         }
         let first = match start {
             ScanStart::All => 0,
-            ScanStart::Snapshot { index, .. } => {
-                match segs.iter().rposition(|s| s.name.index <= index) {
-                    Some(i) => i,
-                    None => {
-                        let e = WalError::new(
-                            Fault::MissingSegment,
-                            EtcdOutcome::Fails,
-                            0,
-                            dir_err(format!(
-                                "no segment starts at or before snapshot index {index}"
-                            )),
-                        );
-                        return (0..0, Some(e));
-                    }
+            ScanStart::Snapshot { index, .. } => match segs.iter().rposition(|s| s.name.index <= index) {
+                Some(i) => i,
+                None => {
+                    let e = WalError::new(
+                        Fault::MissingSegment,
+                        EtcdOutcome::Fails,
+                        0,
+                        dir_err(format!("no segment starts at or before snapshot index {index}")),
+                    );
+                    return (0..0, Some(e));
                 }
-            }
+            },
         };
         let mut end = first + 1;
         while let (Some(prev), Some(next)) = (segs.get(end - 1), segs.get(end)) {
             if prev.name.seq.checked_add(1) != Some(next.name.seq) {
                 let e = Error::malformed(
-                    format!(
-                        "segment sequence number {:#x} follows {:#x}",
-                        next.name.seq, prev.name.seq
-                    ),
+                    format!("segment sequence number {:#x} follows {:#x}", next.name.seq, prev.name.seq),
                     Location::file(&next.path),
                 );
-                return (
-                    first..end,
-                    Some(WalError::new(Fault::SeqGap, EtcdOutcome::Fails, 0, e)),
-                );
+                return (first..end, Some(WalError::new(Fault::SeqGap, EtcdOutcome::Fails, 0, e)));
             }
             end += 1;
         }
@@ -364,13 +338,8 @@ impl WalDir {
                     Ok(None) => break,
                     Err(e) => {
                         if matches!(e.outcome, EtcdOutcome::Repairs) {
-                            sc.summary.repair = Some(repair_point(
-                                seg,
-                                bytes,
-                                RepairKind::Truncate,
-                                e.record_offset,
-                                Some(before),
-                            ));
+                            sc.summary.repair =
+                                Some(repair_point(seg, bytes, RepairKind::Truncate, e.record_offset, Some(before)));
                         }
                         fault = Some(e.in_file(&seg.path));
                         break;
@@ -402,12 +371,7 @@ impl WalDir {
                         format!("no SNAPSHOT record with index {index} (term {term})"),
                         Location::file(&self.files.dir),
                     );
-                    sc.summary.fault = Some(WalError::new(
-                        Fault::SnapshotNotFound,
-                        EtcdOutcome::Fails,
-                        0,
-                        e,
-                    ));
+                    sc.summary.fault = Some(WalError::new(Fault::SnapshotNotFound, EtcdOutcome::Fails, 0, e));
                 }
             }
         }
@@ -421,10 +385,7 @@ impl WalDir {
                 v.push(Anomaly {
                     code: "wal.segment_name_noncanonical",
                     location: Location::file(&s.path),
-                    what: format!(
-                        "etcd reads this segment but would name it {}",
-                        s.name.file_name()
-                    ),
+                    what: format!("etcd reads this segment but would name it {}", s.name.file_name()),
                 });
             }
         }
@@ -432,8 +393,7 @@ impl WalDir {
             v.push(Anomaly {
                 code: "wal.broken_file",
                 location: Location::file(p),
-                what: "backup left by an earlier wal.Repair (etcd ignores it with a warning)"
-                    .into(),
+                what: "backup left by an earlier wal.Repair (etcd ignores it with a warning)".into(),
             });
         }
         for p in &self.files.ignored {
@@ -447,13 +407,7 @@ impl WalDir {
     }
 }
 
-fn repair_point(
-    seg: &Segment,
-    bytes: &[u8],
-    kind: RepairKind,
-    offset: u64,
-    crc: Option<u32>,
-) -> RepairPoint {
+fn repair_point(seg: &Segment, bytes: &[u8], kind: RepairKind, offset: u64, crc: Option<u32>) -> RepairPoint {
     let (dropped, dropped_total, dropped_entries) = salvage(bytes, offset, crc);
     let backup = match kind {
         RepairKind::Truncate => {
@@ -520,65 +474,41 @@ impl Scanner {
 
     fn anomaly(&mut self, code: &'static str, location: Location, what: String) {
         if self.summary.anomalies.len() < MAX_ANOMALIES {
-            self.summary.anomalies.push(Anomaly {
-                code,
-                location,
-                what,
-            });
+            self.summary.anomalies.push(Anomaly { code, location, what });
         } else {
             self.summary.anomalies_omitted += 1;
         }
     }
 
     fn seg_path(&self, si: usize) -> PathBuf {
-        self.summary
-            .segments
-            .get(si)
-            .map(|s| s.path.clone())
-            .unwrap_or_default()
+        self.summary.segments.get(si).map(|s| s.path.clone()).unwrap_or_default()
     }
 
     /// ReadAll's per-record checks. Returns the fault that stops reading.
     fn on_record(&mut self, si: usize, rec: &Record<'_>) -> Option<WalError> {
-        let pos = RecordPos {
-            segment: si,
-            offset: rec.offset,
-        };
+        let pos = RecordPos { segment: si, offset: rec.offset };
         let path = self.seg_path(si);
-        let first_in_segment = self
-            .summary
-            .segments
-            .get(si)
-            .is_some_and(|s| s.records == 0);
+        let first_in_segment = self.summary.segments.get(si).is_some_and(|s| s.records == 0);
         if let Some(s) = self.summary.segments.get_mut(si) {
             s.records += 1;
         }
         self.summary.record_count += 1;
         self.summary.largest_record = self.summary.largest_record.max(rec.len);
         for a in rec.anomalies() {
-            self.anomaly(
-                a.code(),
-                Location::at(rec.offset).with_file(&path),
-                a.describe(),
-            );
+            self.anomaly(a.code(), Location::at(rec.offset).with_file(&path), a.describe());
         }
         if first_in_segment && rec.kind() != RecordType::Crc {
             self.anomaly(
                 "wal.segment_without_crc_record",
                 Location::at(rec.offset).with_file(&path),
-                format!(
-                    "segment starts with a {} record, not a CRC record",
-                    rec.kind().name()
-                ),
+                format!("segment starts with a {} record, not a CRC record", rec.kind().name()),
             );
         }
         // etcd panics (pbutil.MustUnmarshal) when a payload with a good CRC
         // does not decode.
         let panics = |e: Error| {
-            WalError::new(Fault::ProtoError, EtcdOutcome::Panics, rec.offset, e).with_note(format!(
-                "the {} record's CRC is good but its payload does not decode",
-                rec.kind().name()
-            ))
+            WalError::new(Fault::ProtoError, EtcdOutcome::Panics, rec.offset, e)
+                .with_note(format!("the {} record's CRC is good but its payload does not decode", rec.kind().name()))
         };
         match rec.kind() {
             RecordType::Crc => {}
@@ -590,19 +520,10 @@ impl Scanner {
                             Err(_) => format!("{} undecodable bytes", d.len()),
                         };
                         let e = Error::malformed(
-                            format!(
-                                "METADATA differs: {} here, {} before",
-                                show(rec.data()),
-                                show(raw)
-                            ),
+                            format!("METADATA differs: {} here, {} before", show(rec.data()), show(raw)),
                             Location::at(rec.offset),
                         );
-                        return Some(WalError::new(
-                            Fault::ConflictingMetadata,
-                            EtcdOutcome::Fails,
-                            rec.offset,
-                            e,
-                        ));
+                        return Some(WalError::new(Fault::ConflictingMetadata, EtcdOutcome::Fails, rec.offset, e));
                     }
                     if let Some(m) = &mut self.summary.metadata {
                         m.copies += 1;
@@ -611,12 +532,8 @@ impl Scanner {
                     self.metadata_raw = Some(rec.data().to_vec());
                     match rec.metadata() {
                         Ok(m) => {
-                            self.summary.metadata = Some(MetadataRecord {
-                                node_id: m.node_id,
-                                cluster_id: m.cluster_id,
-                                pos,
-                                copies: 1,
-                            })
+                            self.summary.metadata =
+                                Some(MetadataRecord { node_id: m.node_id, cluster_id: m.cluster_id, pos, copies: 1 })
                         }
                         Err(e) => return Some(panics(e)),
                     }
@@ -664,29 +581,18 @@ impl Scanner {
                         ),
                         Location::at(rec.offset),
                     );
-                    return Some(WalError::new(
-                        Fault::IndexGap,
-                        EtcdOutcome::Fails,
-                        rec.offset,
-                        err,
-                    ));
+                    return Some(WalError::new(Fault::IndexGap, EtcdOutcome::Fails, rec.offset, err));
                 }
                 if self.summary.last_index.is_some() && e.index <= last {
                     self.summary.overwrites += 1;
                 }
-                self.summary.first_index =
-                    Some(self.summary.first_index.map_or(e.index, |f| f.min(e.index)));
+                self.summary.first_index = Some(self.summary.first_index.map_or(e.index, |f| f.min(e.index)));
                 self.summary.last_index = Some(e.index);
                 self.summary.last_term = Some(e.term);
             }
             RecordType::State => match rec.hard_state() {
                 Ok(h) => {
-                    self.summary.hard_state = Some(StateRecord {
-                        term: h.term,
-                        vote: h.vote,
-                        commit: h.commit,
-                        pos,
-                    })
+                    self.summary.hard_state = Some(StateRecord { term: h.term, vote: h.vote, commit: h.commit, pos })
                 }
                 Err(e) => return Some(panics(e)),
             },
@@ -705,12 +611,7 @@ impl Scanner {
                                 ),
                                 Location::at(rec.offset),
                             );
-                            return Some(WalError::new(
-                                Fault::SnapshotMismatch,
-                                EtcdOutcome::Fails,
-                                rec.offset,
-                                e,
-                            ));
+                            return Some(WalError::new(Fault::SnapshotMismatch, EtcdOutcome::Fails, rec.offset, e));
                         }
                         self.snapshot_matched = true;
                     }
@@ -724,16 +625,8 @@ impl Scanner {
                 });
             }
             RecordType::Unknown(t) => {
-                let e = Error::malformed(
-                    format!("unexpected block type {t}"),
-                    Location::at(rec.offset),
-                );
-                return Some(WalError::new(
-                    Fault::UnexpectedType,
-                    EtcdOutcome::Fails,
-                    rec.offset,
-                    e,
-                ));
+                let e = Error::malformed(format!("unexpected block type {t}"), Location::at(rec.offset));
+                return Some(WalError::new(Fault::UnexpectedType, EtcdOutcome::Fails, rec.offset, e));
             }
         }
         None
@@ -754,11 +647,7 @@ impl Scanner {
                 "segment holds no records (etcd writes a CRC and a METADATA record first)".into(),
             );
         }
-        let Some(SegmentEnd::ZeroWord {
-            offset,
-            nonzero_after,
-        }) = end
-        else {
+        let Some(SegmentEnd::ZeroWord { offset, nonzero_after }) = end else {
             return None;
         };
         match nonzero_after {
@@ -774,19 +663,11 @@ impl Scanner {
             }
             Some(nz) => {
                 let e = Error::malformed(
-                    format!(
-                        "zero length word at {offset:#x}, but non-zero bytes follow at {nz:#x}"
-                    ),
+                    format!("zero length word at {offset:#x}, but non-zero bytes follow at {nz:#x}"),
                     Location::at(offset).with_file(&seg.path),
                 );
                 if is_last {
-                    self.summary.repair = Some(repair_point(
-                        seg,
-                        bytes,
-                        RepairKind::ZeroToEnd,
-                        offset,
-                        Some(crc),
-                    ));
+                    self.summary.repair = Some(repair_point(seg, bytes, RepairKind::ZeroToEnd, offset, Some(crc)));
                     Some(WalError::new(Fault::ZeroRunMidLog, EtcdOutcome::DropsSilently, offset, e).with_note(
                         "etcd stops reading at the zero word and zeroes the rest of the segment when it opens the WAL for writing",
                     ))
@@ -802,13 +683,7 @@ impl Scanner {
 
 impl std::fmt::Display for WalSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: {} segment(s), {} records",
-            self.dir.display(),
-            self.segments.len(),
-            self.record_count
-        )?;
+        write!(f, "{}: {} segment(s), {} records", self.dir.display(), self.segments.len(), self.record_count)?;
         if let (Some(a), Some(b)) = (self.first_index, self.last_index) {
             write!(f, ", entries {a}..={b}")?;
         }

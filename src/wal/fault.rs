@@ -137,13 +137,7 @@ pub struct WalError {
 
 impl WalError {
     pub fn new(fault: Fault, outcome: EtcdOutcome, record_offset: u64, error: Error) -> Self {
-        WalError {
-            fault,
-            outcome,
-            record_offset,
-            error,
-            note: None,
-        }
+        WalError { fault, outcome, record_offset, error, note: None }
     }
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.note = Some(note.into());
@@ -158,13 +152,7 @@ impl WalError {
 
 impl fmt::Display for WalError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} ({}): {}",
-            self.fault,
-            self.fault.etcd_message(),
-            self.error
-        )?;
+        write!(f, "{} ({}): {}", self.fault, self.fault.etcd_message(), self.error)?;
         if let Some(n) = &self.note {
             write!(f, "; {n}")?;
         }

@@ -73,11 +73,7 @@ pub mod record_type {
 /// Split a length word into (N, P): etcd's `decodeFrameSize`.
 pub fn decode_len_word(word: u64) -> (u64, u64) {
     let n = word & LEN_MASK;
-    let p = if word & PAD_FLAG != 0 {
-        (word >> PAD_SHIFT) & PAD_MASK
-    } else {
-        0
-    };
+    let p = if word & PAD_FLAG != 0 { (word >> PAD_SHIFT) & PAD_MASK } else { 0 };
     (n, p)
 }
 
@@ -103,18 +99,12 @@ mod tests {
     #[test]
     fn len_word_round_trip() {
         // first record of every WAL: N=4, P=4
-        assert_eq!(
-            encode_len_word(4).to_le_bytes(),
-            [4, 0, 0, 0, 0, 0, 0, 0x84]
-        );
+        assert_eq!(encode_len_word(4).to_le_bytes(), [4, 0, 0, 0, 0, 0, 0, 0x84]);
         assert_eq!(decode_len_word(0x8400_0000_0000_0004), (4, 4));
         assert_eq!(encode_len_word(24), 24);
         assert_eq!(decode_len_word(24), (24, 0));
         // P bits are ignored without the flag
-        assert_eq!(
-            decode_len_word(0x0700_0000_0000_0010),
-            (0x0700_0000_0000_0010 & LEN_MASK, 0)
-        );
+        assert_eq!(decode_len_word(0x0700_0000_0000_0010), (0x0700_0000_0000_0010 & LEN_MASK, 0));
         for n in 0..64 {
             let (n2, p) = decode_len_word(encode_len_word(n));
             assert_eq!((n2 + p) % ALIGN, 0);

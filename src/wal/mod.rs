@@ -62,8 +62,7 @@ pub mod repair;
 pub mod segment;
 
 pub use dir::{
-    Anomaly, MetadataRecord, RecordPos, ScanStart, SegmentSummary, SnapshotRecord, StateRecord,
-    WalDir, WalSummary,
+    Anomaly, MetadataRecord, RecordPos, ScanStart, SegmentSummary, SnapshotRecord, StateRecord, WalDir, WalSummary,
 };
 pub use fault::{EtcdOutcome, Fault, WalError};
 pub use record::{EntryRef, Record, RecordAnomaly, RecordType, SegmentEnd, SegmentReader};

@@ -31,8 +31,8 @@ use crate::proto::{DecodedRequest, decode, walpb};
 
 use super::fault::{EtcdOutcome, Fault, WalError};
 use super::layout::{
-    ALIGN, FRAME_SIZE, MAX_RECORD_BYTES_V34, PAD_FLAG, SECTOR_SIZE, UNUSED_BITS, decode_len_word,
-    padding_for, record_type,
+    ALIGN, FRAME_SIZE, MAX_RECORD_BYTES_V34, PAD_FLAG, SECTOR_SIZE, UNUSED_BITS, decode_len_word, padding_for,
+    record_type,
 };
 
 /// `walpb.Record.type`, named.
@@ -124,9 +124,7 @@ impl RecordAnomaly {
             }
             RecordAnomaly::PaddingNotZero => "padding bytes are not zero".into(),
             RecordAnomaly::UnusedLengthBits => "unused bits of the length word are set".into(),
-            RecordAnomaly::OverV34Limit => {
-                "record is 10 MiB or larger: etcd 3.4 and 3.5.0-3.5.4 cannot read it".into()
-            }
+            RecordAnomaly::OverV34Limit => "record is 10 MiB or larger: etcd 3.4 and 3.5.0-3.5.4 cannot read it".into(),
         }
     }
 }
@@ -141,29 +139,19 @@ impl<'a> Record<'a> {
     }
     /// File offset just past the padding: where the next frame starts.
     pub fn end(&self) -> u64 {
-        self.offset
-            .saturating_add(FRAME_SIZE)
-            .saturating_add(self.len)
-            .saturating_add(self.padding)
+        self.offset.saturating_add(FRAME_SIZE).saturating_add(self.len).saturating_add(self.padding)
     }
     /// Oddities etcd does not check.
     pub fn anomalies(&self) -> Vec<RecordAnomaly> {
         let mut v = Vec::new();
         let expected = padding_for(self.len);
         if self.padding != expected {
-            v.push(RecordAnomaly::PaddingMismatch {
-                expected,
-                found: self.padding,
-            });
+            v.push(RecordAnomaly::PaddingMismatch { expected, found: self.padding });
         }
         if self.pad.iter().any(|b| *b != 0) {
             v.push(RecordAnomaly::PaddingNotZero);
         }
-        let unused = if self.len_word & PAD_FLAG != 0 {
-            UNUSED_BITS
-        } else {
-            0x7f << 56
-        };
+        let unused = if self.len_word & PAD_FLAG != 0 { UNUSED_BITS } else { 0x7f << 56 };
         if self.len_word & unused != 0 {
             v.push(RecordAnomaly::UnusedLengthBits);
         }
@@ -207,13 +195,7 @@ impl<'a> EntryRef<'a> {
     /// unmarshaler: last occurrence wins, unknown fields are skipped,
     /// wrong wire types are errors; the enum is the low 32 bits.
     pub fn parse(buf: &'a [u8], base: u64) -> Result<Self> {
-        let mut e = EntryRef {
-            entry_type: 0,
-            term: 0,
-            index: 0,
-            data: None,
-            data_offset: base,
-        };
+        let mut e = EntryRef { entry_type: 0, term: 0, index: 0, data: None, data_offset: base };
         let mut r = Reader::new(buf, base);
         while let Some(f) = r.next_field()? {
             match f.number {
@@ -231,12 +213,7 @@ impl<'a> EntryRef<'a> {
     }
     /// An owned `raftpb::Entry`.
     pub fn to_entry(&self) -> Entry {
-        Entry {
-            r#type: self.entry_type,
-            term: self.term,
-            index: self.index,
-            data: self.data.map(<[u8]>::to_vec),
-        }
+        Entry { r#type: self.entry_type, term: self.term, index: self.index, data: self.data.map(<[u8]>::to_vec) }
     }
     /// What the entry's data holds (see [`DecodedRequest::decode`]).
     pub fn request(&self) -> DecodedRequest {
@@ -252,10 +229,7 @@ pub enum SegmentEnd {
     Eof { offset: u64 },
     /// A zero length word at `offset`. `nonzero_after` is the offset of
     /// the first non-zero byte after it, if any: data etcd will not read.
-    ZeroWord {
-        offset: u64,
-        nonzero_after: Option<u64>,
-    },
+    ZeroWord { offset: u64, nonzero_after: Option<u64> },
 }
 
 impl SegmentEnd {
@@ -293,9 +267,7 @@ pub fn is_torn(body: &[u8], file_offset: u64) -> bool {
     let mut rest = body;
     while !rest.is_empty() {
         let to_boundary = SECTOR_SIZE - off % SECTOR_SIZE;
-        let n = usize::try_from(to_boundary)
-            .unwrap_or(usize::MAX)
-            .min(rest.len());
+        let n = usize::try_from(to_boundary).unwrap_or(usize::MAX).min(rest.len());
         let Some((chunk, tail)) = rest.split_at_checked(n) else {
             return false;
         };
@@ -319,11 +291,7 @@ pub fn first_nonzero(s: &[u8]) -> Option<usize> {
         }
         base += 8;
     }
-    chunks
-        .remainder()
-        .iter()
-        .position(|b| *b != 0)
-        .map(|i| base + i)
+    chunks.remainder().iter().position(|b| *b != 0).map(|i| base + i)
 }
 
 /// Decodes the records of one segment (etcd's `decoder` for one file).
@@ -343,14 +311,7 @@ impl<'a> SegmentReader<'a> {
     /// `crc`: the running CRC carried over from the previous segment (0
     /// when starting to read).
     pub fn new(data: &'a [u8], is_last: bool, crc: u32) -> Self {
-        SegmentReader {
-            data,
-            pos: 0,
-            crc,
-            is_last,
-            end: None,
-            failed: false,
-        }
+        SegmentReader { data, pos: 0, crc, is_last, end: None, failed: false }
     }
 
     /// The running CRC after the last good record.
@@ -405,25 +366,12 @@ impl<'a> SegmentReader<'a> {
             return Ok(None);
         }
         let Some(word) = le_u64(rest, 0) else {
-            let e = Error::at(
-                ErrorKind::Truncated {
-                    need: FRAME_SIZE,
-                    have: rest.len() as u64,
-                },
-                at,
-            );
-            return Err(self.unexpected_eof(
-                at,
-                e,
-                Some("the file ends inside a length word".into()),
-            ));
+            let e = Error::at(ErrorKind::Truncated { need: FRAME_SIZE, have: rest.len() as u64 }, at);
+            return Err(self.unexpected_eof(at, e, Some("the file ends inside a length word".into())));
         };
         if word == 0 {
             let nonzero_after = first_nonzero(rest).map(|i| at.saturating_add(i as u64));
-            self.end = Some(SegmentEnd::ZeroWord {
-                offset: at,
-                nonzero_after,
-            });
+            self.end = Some(SegmentEnd::ZeroWord { offset: at, nonzero_after });
             return Ok(None);
         }
         let (n, p) = decode_len_word(word);
@@ -431,45 +379,24 @@ impl<'a> SegmentReader<'a> {
         let body_len = n.saturating_add(p);
         if body_len > avail {
             // etcd 3.5.5+: recBytes > fileSize - lastValidOff - padBytes
-            let e = Error::at(
-                ErrorKind::Truncated {
-                    need: FRAME_SIZE.saturating_add(body_len),
-                    have: avail,
-                },
-                at,
-            );
+            let e = Error::at(ErrorKind::Truncated { need: FRAME_SIZE.saturating_add(body_len), have: avail }, at);
             let v34 = if n >= MAX_RECORD_BYTES_V34.saturating_sub(p) {
                 "etcd 3.4 and 3.5.0-3.5.4 refuse it outright (not repairable)"
             } else {
                 "etcd 3.4 and 3.5.0-3.5.4 hit unexpected EOF instead"
             };
             let (outcome, how) = if self.is_last {
-                (
-                    EtcdOutcome::Repairs,
-                    "3.5.5+ treat it as unexpected EOF and repair the last segment",
-                )
+                (EtcdOutcome::Repairs, "3.5.5+ treat it as unexpected EOF and repair the last segment")
             } else {
-                (
-                    EtcdOutcome::Fails,
-                    "this is not the last segment, so repair cannot help",
-                )
+                (EtcdOutcome::Fails, "this is not the last segment, so repair cannot help")
             };
-            return Err(
-                WalError::new(Fault::MaxSizeExceeded, outcome, at, e).with_note(format!(
-                    "length word {word:#018x} claims {n} bytes with {avail} left; {how}; {v34}"
-                )),
-            );
+            return Err(WalError::new(Fault::MaxSizeExceeded, outcome, at, e)
+                .with_note(format!("length word {word:#018x} claims {n} bytes with {avail} left; {how}; {v34}")));
         }
         let body_start = pos.saturating_add(FRAME_SIZE as usize);
         let body_avail = avail - FRAME_SIZE;
         if body_len > body_avail {
-            let e = Error::at(
-                ErrorKind::Truncated {
-                    need: body_len,
-                    have: body_avail,
-                },
-                at + FRAME_SIZE,
-            );
+            let e = Error::at(ErrorKind::Truncated { need: body_len, have: body_avail }, at + FRAME_SIZE);
             return Err(self.unexpected_eof(at, e, Some("the file ends inside the record".into())));
         }
         // body_len <= body_avail < usize::MAX: these conversions are exact.
@@ -486,9 +413,7 @@ impl<'a> SegmentReader<'a> {
                     return Err(self.unexpected_eof(
                         at,
                         e,
-                        Some(
-                            "record does not decode and has an all-zero sector (torn write)".into(),
-                        ),
+                        Some("record does not decode and has an all-zero sector (torn write)".into()),
                     ));
                 }
                 return Err(WalError::new(Fault::ProtoError, EtcdOutcome::Fails, at, e));
@@ -500,13 +425,7 @@ impl<'a> SegmentReader<'a> {
         };
         if rec_type == record_type::CRC {
             if self.crc != 0 && self.crc != crc {
-                let e = Error::at(
-                    ErrorKind::BadChecksum {
-                        expected: u64::from(crc),
-                        actual: u64::from(self.crc),
-                    },
-                    at,
-                );
+                let e = Error::at(ErrorKind::BadChecksum { expected: u64::from(crc), actual: u64::from(self.crc) }, at);
                 return Err(WalError::new(Fault::ChainMismatch, EtcdOutcome::Fails, at, e).with_note(format!(
                     "CRC record says the previous segments end with crc {crc:#010x}, they end with {:#010x}",
                     self.crc
@@ -516,20 +435,12 @@ impl<'a> SegmentReader<'a> {
         } else {
             let computed = crc32c::crc32c_append(self.crc, data_slice.unwrap_or(&[]));
             if computed != crc {
-                let e = Error::at(
-                    ErrorKind::BadChecksum {
-                        expected: u64::from(crc),
-                        actual: u64::from(computed),
-                    },
-                    at,
-                );
+                let e = Error::at(ErrorKind::BadChecksum { expected: u64::from(crc), actual: u64::from(computed) }, at);
                 if self.is_last && is_torn(body, body_off) {
                     return Err(self.unexpected_eof(
                         at,
                         e,
-                        Some(
-                            "crc mismatch on a record with an all-zero sector (torn write)".into(),
-                        ),
+                        Some("crc mismatch on a record with an all-zero sector (torn write)".into()),
                     ));
                 }
                 return Err(WalError::new(Fault::CrcMismatch, EtcdOutcome::Fails, at, e));
@@ -639,10 +550,7 @@ pub(crate) fn frame_end(data: &[u8], offset: usize) -> Option<(usize, u64, u64)>
         return None;
     }
     let (n, p) = decode_len_word(word);
-    let end = (offset as u64)
-        .checked_add(FRAME_SIZE)?
-        .checked_add(n)?
-        .checked_add(p)?;
+    let end = (offset as u64).checked_add(FRAME_SIZE)?.checked_add(n)?.checked_add(p)?;
     let end = usize::try_from(end).ok()?;
     Some((end, n, p))
 }

@@ -22,9 +22,7 @@ use serde::Serialize;
 use crate::bytes::le_u64;
 
 use super::layout::{FRAME_SIZE, record_type};
-use super::record::{
-    EntryRef, PartialRecord, align_down, first_nonzero, frame_end, parse_record, peek_record,
-};
+use super::record::{EntryRef, PartialRecord, align_down, first_nonzero, frame_end, parse_record, peek_record};
 
 /// At most this many dropped records are listed (the count is exact).
 pub const MAX_DROPPED_LISTED: usize = 10_000;
@@ -61,9 +59,7 @@ pub struct RepairPoint {
 impl RepairPoint {
     /// The dropped ENTRY records.
     pub fn dropped_entries(&self) -> impl Iterator<Item = &DroppedRecord> {
-        self.dropped
-            .iter()
-            .filter(|d| d.fields.rec_type == Some(record_type::ENTRY))
+        self.dropped.iter().filter(|d| d.fields.rec_type == Some(record_type::ENTRY))
     }
 }
 
@@ -117,43 +113,23 @@ pub fn salvage(data: &[u8], from: u64, crc_before: Option<u32>) -> (Vec<DroppedR
         let frame = frame_end(data, pos);
         if let Some((end, n, _)) = frame.filter(|(end, _, _)| *end <= data.len()) {
             let body_start = pos.saturating_add(FRAME_SIZE as usize);
-            let rec = data
-                .get(body_start..body_start.saturating_add(n as usize))
-                .unwrap_or(&[]);
+            let rec = data.get(body_start..body_start.saturating_add(n as usize)).unwrap_or(&[]);
             if let Ok((t, crc, d)) = parse_record(rec, body_start as u64) {
                 if (record_type::METADATA..=record_type::SNAPSHOT).contains(&t) {
                     let d = d.map(|(s, _)| s).unwrap_or(&[]);
-                    let mut fields = PartialRecord {
-                        rec_type: Some(t),
-                        crc: Some(crc),
-                        ..Default::default()
-                    };
+                    let mut fields = PartialRecord { rec_type: Some(t), crc: Some(crc), ..Default::default() };
                     if t == record_type::ENTRY {
                         if let Ok(e) = EntryRef::parse(d, 0) {
                             fields.entry_type = Some(e.entry_type);
                             fields.term = Some(e.term);
                             fields.index = Some(e.index);
                         } else {
-                            fields = PartialRecord {
-                                crc: Some(crc),
-                                ..peek_record(rec)
-                            };
+                            fields = PartialRecord { crc: Some(crc), ..peek_record(rec) };
                         }
                     }
-                    let crc_ok = if t == record_type::CRC {
-                        None
-                    } else {
-                        prev.map(|c| crc32c::crc32c_append(c, d) == crc)
-                    };
-                    push(
-                        DroppedRecord {
-                            offset: pos as u64,
-                            complete: true,
-                            crc_ok,
-                            fields,
-                        },
-                        &mut out,
-                    );
+                    let crc_ok =
+                        if t == record_type::CRC { None } else { prev.map(|c| crc32c::crc32c_append(c, d) == crc) };
+                    push(DroppedRecord { offset: pos as u64, complete: true, crc_ok, fields }, &mut out);
                     prev = Some(crc);
                     pos = end;
                     continue;
@@ -164,16 +140,9 @@ pub fn salvage(data: &[u8], from: u64, crc_before: Option<u32>) -> (Vec<DroppedR
             // The failing record itself: whatever of it survives.
             let body_start = pos.saturating_add(FRAME_SIZE as usize).min(data.len());
             let body_end = frame.map_or(data.len(), |(end, _, _)| end.min(data.len()));
-            let body = data
-                .get(body_start..body_end.max(body_start))
-                .unwrap_or(&[]);
+            let body = data.get(body_start..body_end.max(body_start)).unwrap_or(&[]);
             push(
-                DroppedRecord {
-                    offset: pos as u64,
-                    complete: false,
-                    crc_ok: None,
-                    fields: peek_record(body),
-                },
+                DroppedRecord { offset: pos as u64, complete: false, crc_ok: None, fields: peek_record(body) },
                 &mut out,
             );
             // Trust its length word if the frame fits in the file.

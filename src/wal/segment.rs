@@ -36,13 +36,8 @@ impl SegmentName {
         let (a, b) = stem.split_once('-')?;
         let seq = parse_hex16(a)?;
         let index = parse_hex16(b)?;
-        let canonical =
-            a.len() == 16 && b.len() == 16 && !stem.bytes().any(|c| c.is_ascii_uppercase());
-        Some(SegmentName {
-            seq,
-            index,
-            canonical,
-        })
+        let canonical = a.len() == 16 && b.len() == 16 && !stem.bytes().any(|c| c.is_ascii_uppercase());
+        Some(SegmentName { seq, index, canonical })
     }
     /// The name etcd would give this segment.
     pub fn file_name(&self) -> String {
@@ -110,10 +105,7 @@ impl WalFiles {
     /// errors (we cannot tell what they are).
     pub fn list(dir: &Path) -> Result<WalFiles> {
         let rd = std::fs::read_dir(dir).map_err(|e| Error::io("read directory", dir, &e))?;
-        let mut out = WalFiles {
-            dir: dir.to_path_buf(),
-            ..Default::default()
-        };
+        let mut out = WalFiles { dir: dir.to_path_buf(), ..Default::default() };
         let mut segs: Vec<(String, Segment)> = Vec::new();
         for ent in rd {
             let ent = ent.map_err(|e| Error::io("read directory", dir, &e))?;
@@ -127,14 +119,7 @@ impl WalFiles {
                 continue;
             };
             match WalFileKind::classify(&name) {
-                WalFileKind::Segment(s) => segs.push((
-                    name,
-                    Segment {
-                        path,
-                        name: s,
-                        len: meta.len(),
-                    },
-                )),
+                WalFileKind::Segment(s) => segs.push((name, Segment { path, name: s, len: meta.len() })),
                 WalFileKind::Tmp => out.tmp.push(path),
                 WalFileKind::Broken => out.broken.push(path),
                 WalFileKind::Ignored => out.ignored.push(path),
@@ -172,10 +157,7 @@ mod tests {
             assert_eq!(SegmentName::parse(bad), None, "{bad}");
         }
         assert_eq!(WalFileKind::classify("0.tmp"), WalFileKind::Tmp);
-        assert_eq!(
-            WalFileKind::classify("0000000000000000-0000000000000000.wal.broken"),
-            WalFileKind::Broken
-        );
+        assert_eq!(WalFileKind::classify("0000000000000000-0000000000000000.wal.broken"), WalFileKind::Broken);
         assert_eq!(WalFileKind::classify("notes.txt"), WalFileKind::Ignored);
     }
 

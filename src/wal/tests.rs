@@ -21,27 +21,17 @@ struct Seg {
 impl Seg {
     /// A segment starting with a CRC record carrying `prev_crc`.
     fn new(prev_crc: u32) -> Seg {
-        let mut s = Seg {
-            buf: Vec::new(),
-            crc: prev_crc,
-        };
+        let mut s = Seg { buf: Vec::new(), crc: prev_crc };
         s.raw(rt::CRC, prev_crc, None);
         s
     }
     /// Append a frame with explicit type/crc/data; returns its offset.
     fn raw(&mut self, t: i64, crc: u32, data: Option<&[u8]>) -> usize {
-        let rec = walpb::Record {
-            r#type: t,
-            crc,
-            data: data.map(<[u8]>::to_vec),
-        }
-        .encode_to_vec();
+        let rec = walpb::Record { r#type: t, crc, data: data.map(<[u8]>::to_vec) }.encode_to_vec();
         let at = self.buf.len();
-        self.buf
-            .extend(encode_len_word(rec.len() as u64).to_le_bytes());
+        self.buf.extend(encode_len_word(rec.len() as u64).to_le_bytes());
         self.buf.extend(&rec);
-        self.buf
-            .extend(vec![0u8; padding_for(rec.len() as u64) as usize]);
+        self.buf.extend(vec![0u8; padding_for(rec.len() as u64) as usize]);
         at
     }
     fn rec(&mut self, t: i64, data: &[u8]) -> usize {
@@ -49,44 +39,17 @@ impl Seg {
         self.raw(t, self.crc, Some(data))
     }
     fn metadata(&mut self, node: u64, cluster: u64) -> usize {
-        self.rec(
-            rt::METADATA,
-            &Metadata {
-                node_id: node,
-                cluster_id: cluster,
-            }
-            .encode_to_vec(),
-        )
+        self.rec(rt::METADATA, &Metadata { node_id: node, cluster_id: cluster }.encode_to_vec())
     }
     fn entry(&mut self, term: u64, index: u64, data: &[u8]) -> usize {
-        let e = Entry {
-            r#type: 0,
-            term,
-            index,
-            data: Some(data.to_vec()),
-        };
+        let e = Entry { r#type: 0, term, index, data: Some(data.to_vec()) };
         self.rec(rt::ENTRY, &e.encode_to_vec())
     }
     fn state(&mut self, term: u64, commit: u64) -> usize {
-        self.rec(
-            rt::STATE,
-            &HardState {
-                term,
-                vote: 1,
-                commit,
-            }
-            .encode_to_vec(),
-        )
+        self.rec(rt::STATE, &HardState { term, vote: 1, commit }.encode_to_vec())
     }
     fn snapshot(&mut self, index: u64, term: u64) -> usize {
-        let s = walpb::Snapshot {
-            index,
-            term,
-            conf_state: Some(ConfState {
-                voters: vec![1],
-                ..Default::default()
-            }),
-        };
+        let s = walpb::Snapshot { index, term, conf_state: Some(ConfState { voters: vec![1], ..Default::default() }) };
         self.rec(rt::SNAPSHOT, &s.encode_to_vec())
     }
     /// The bytes, zero-extended to `len` (preallocation) if longer.
@@ -145,13 +108,7 @@ fn appendix_a_segment_decodes_with_its_crcs() {
     assert!(err.is_none(), "{err:?}");
     let got: Vec<(u64, i64, u32)> = recs.iter().map(|r| (r.offset, r.rec_type, r.crc)).collect();
     assert_eq!(got, WAL_3423_RECORDS);
-    assert_eq!(
-        rd.end(),
-        Some(SegmentEnd::ZeroWord {
-            offset: 0x100,
-            nonzero_after: None
-        })
-    );
+    assert_eq!(rd.end(), Some(SegmentEnd::ZeroWord { offset: 0x100, nonzero_after: None }));
     assert_eq!(rd.crc(), 0x148a45ea);
     // crc32c_append has Go's crc32.Update semantics: the chain equals the
     // CRC32C of all payloads concatenated.
@@ -167,22 +124,8 @@ fn appendix_a_segment_decodes_with_its_crcs() {
     // frame word, Record keys (type, crc, data len), Entry keys (type, term, index, data len)
     assert_eq!(e.data_offset, 0x50 + 8 + 10 + 8);
     assert_eq!(e.request().label(), "confchange:AddNode");
-    assert_eq!(
-        recs[4].hard_state().unwrap(),
-        HardState {
-            term: 1,
-            vote: NODE_ID,
-            commit: 1
-        }
-    );
-    assert_eq!(
-        recs[5].snapshot().unwrap(),
-        walpb::Snapshot {
-            index: 1,
-            term: 1,
-            conf_state: None
-        }
-    );
+    assert_eq!(recs[4].hard_state().unwrap(), HardState { term: 1, vote: NODE_ID, commit: 1 });
+    assert_eq!(recs[5].snapshot().unwrap(), walpb::Snapshot { index: 1, term: 1, conf_state: None });
 }
 
 #[test]
@@ -196,10 +139,7 @@ fn appendix_a_v35_last_record() {
     assert!(err.is_none(), "{err:?}");
     let last = recs.last().unwrap();
     assert_eq!(last.crc, 0x8fe6e40b);
-    assert_eq!(
-        last.snapshot().unwrap().conf_state.unwrap().voters,
-        [NODE_ID]
-    );
+    assert_eq!(last.snapshot().unwrap().conf_state.unwrap().voters, [NODE_ID]);
 }
 
 #[test]
@@ -208,19 +148,13 @@ fn appendix_a_directory_summary() {
     let s = scan(d.path());
     assert!(s.fault.is_none(), "{:?}", s.fault);
     let md = s.metadata.unwrap();
-    assert_eq!(
-        (md.node_id, md.cluster_id, md.pos.offset),
-        (NODE_ID, CLUSTER_ID, 0x10)
-    );
+    assert_eq!((md.node_id, md.cluster_id, md.pos.offset), (NODE_ID, CLUSTER_ID, 0x10));
     let hs = s.hard_state.unwrap();
     assert_eq!((hs.term, hs.vote, hs.commit), (1, NODE_ID, 1));
     let snaps: Vec<(u64, u64)> = s.snapshots.iter().map(|x| (x.index, x.term)).collect();
     assert_eq!(snaps, [(0, 0), (1, 1)]);
     assert_eq!(s.valid_snapshots().count(), 2);
-    assert_eq!(
-        (s.first_index, s.last_index, s.last_term, s.entry_count),
-        (Some(1), Some(1), Some(1), 1)
-    );
+    assert_eq!((s.first_index, s.last_index, s.last_term, s.entry_count), (Some(1), Some(1), Some(1), 1));
     assert_eq!(s.record_count, 6);
     assert_eq!(s.segments[0].valid_end, 0x100);
     assert!(s.anomalies.is_empty(), "{:?}", s.anomalies);
@@ -228,18 +162,12 @@ fn appendix_a_directory_summary() {
     assert_eq!(s.commit_out_of_range(0), None);
     // ReadAll from the {1,1} snapshot: fine; from {1,2}: mismatch
     let w = WalDir::open(d.path()).unwrap();
-    let ok = w
-        .scan_with(ScanStart::Snapshot { index: 1, term: 1 }, |_, _| {})
-        .unwrap();
+    let ok = w.scan_with(ScanStart::Snapshot { index: 1, term: 1 }, |_, _| {}).unwrap();
     assert!(ok.fault.is_none());
     assert_eq!(ok.first_index, None, "entry 1 is at the snapshot index");
-    let bad = w
-        .scan_with(ScanStart::Snapshot { index: 1, term: 2 }, |_, _| {})
-        .unwrap();
+    let bad = w.scan_with(ScanStart::Snapshot { index: 1, term: 2 }, |_, _| {}).unwrap();
     assert_eq!(bad.fault.unwrap().fault, Fault::SnapshotMismatch);
-    let none = w
-        .scan_with(ScanStart::Snapshot { index: 7, term: 1 }, |_, _| {})
-        .unwrap();
+    let none = w.scan_with(ScanStart::Snapshot { index: 7, term: 1 }, |_, _| {}).unwrap();
     assert_eq!(none.fault.unwrap().fault, Fault::SnapshotNotFound);
     // JSON shape is serializable
     let j = serde_json::to_value(&s).unwrap();
@@ -270,18 +198,12 @@ fn visit_streams_every_record() {
 fn truncated_record_is_torn_tail_on_last_segment() {
     let s = first_segment(3);
     let off = s.buf.len();
-    let mut s2 = Seg {
-        buf: s.buf.clone(),
-        crc: s.crc,
-    };
+    let mut s2 = Seg { buf: s.buf.clone(), crc: s.crc };
     s2.entry(1, 4, b"lost");
     let bytes = &s2.buf[..s2.buf.len() - 5]; // cut inside the last record
     let (_, err, rd) = records(bytes, true);
     let err = err.unwrap();
-    assert_eq!(
-        (err.fault, err.outcome, err.record_offset),
-        (Fault::TornTail, EtcdOutcome::Repairs, off as u64)
-    );
+    assert_eq!((err.fault, err.outcome, err.record_offset), (Fault::TornTail, EtcdOutcome::Repairs, off as u64));
     assert!(matches!(err.error.kind(), ErrorKind::Truncated { .. }));
     assert_eq!(err.error.location().offset, Some(off as u64 + 8));
     assert_eq!(rd.offset(), off as u64);
@@ -293,20 +215,11 @@ fn truncated_record_is_torn_tail_on_last_segment() {
     let sum = scan(d.path());
     let rp = sum.repair.as_ref().unwrap();
     assert_eq!((rp.kind, rp.offset), (RepairKind::Truncate, off as u64));
-    assert!(
-        rp.backup
-            .as_ref()
-            .unwrap()
-            .to_string_lossy()
-            .ends_with(".wal.broken")
-    );
+    assert!(rp.backup.as_ref().unwrap().to_string_lossy().ends_with(".wal.broken"));
     assert_eq!(rp.dropped_total, 1);
     let dr = rp.dropped[0];
     assert!(!dr.complete);
-    assert_eq!(
-        (dr.fields.rec_type, dr.fields.index, dr.fields.term),
-        (Some(rt::ENTRY), Some(4), Some(1))
-    );
+    assert_eq!((dr.fields.rec_type, dr.fields.index, dr.fields.term), (Some(rt::ENTRY), Some(4), Some(1)));
     assert_eq!(sum.last_index, Some(3));
     assert!(sum.etcd_boots());
 }
@@ -332,20 +245,14 @@ fn bad_crc_is_crc_mismatch_at_the_record() {
     b[flip] ^= 0x10;
     let (recs, err, _) = records(&b, true);
     let err = err.unwrap();
-    assert_eq!(
-        (err.fault, err.outcome, err.record_offset),
-        (Fault::CrcMismatch, EtcdOutcome::Fails, at as u64)
-    );
+    assert_eq!((err.fault, err.outcome, err.record_offset), (Fault::CrcMismatch, EtcdOutcome::Fails, at as u64));
     assert!(matches!(err.error.kind(), ErrorKind::BadChecksum { .. }));
     assert_eq!(recs.last().unwrap().entry().unwrap().index, 2);
     let d = write_dir(&[(SEG0, b)]);
     let sum = scan(d.path());
     let f = sum.fault.as_ref().unwrap();
     assert_eq!(f.fault, Fault::CrcMismatch);
-    assert_eq!(
-        f.error.location().file.as_deref(),
-        Some(d.path().join(SEG0).as_path())
-    );
+    assert_eq!(f.error.location().file.as_deref(), Some(d.path().join(SEG0).as_path()));
     assert!(sum.repair.is_none());
     assert!(!sum.etcd_boots());
     assert!(f.to_string().contains("walpb: crc mismatch"), "{f}");
@@ -372,14 +279,8 @@ fn torn_sector_is_repairable_only_on_last_segment() {
     let sum = scan(d.path());
     let rp = sum.repair.unwrap();
     assert_eq!(rp.offset, at as u64);
-    let idx: Vec<_> = rp
-        .dropped_entries()
-        .map(|d| (d.fields.index, d.complete, d.crc_ok))
-        .collect();
-    assert_eq!(
-        idx,
-        [(Some(2), true, Some(false)), (Some(3), true, Some(true))]
-    );
+    let idx: Vec<_> = rp.dropped_entries().map(|d| (d.fields.index, d.complete, d.crc_ok)).collect();
+    assert_eq!(idx, [(Some(2), true, Some(false)), (Some(3), true, Some(true))]);
 }
 
 #[test]
@@ -391,10 +292,7 @@ fn a_sector_of_zeros_that_is_not_torn_is_a_crc_mismatch() {
     b[at + 8 + 3] ^= 1;
     let (_, err, _) = records(&b, true);
     let e = err.unwrap();
-    assert!(
-        matches!(e.fault, Fault::CrcMismatch | Fault::ProtoError),
-        "{e}"
-    );
+    assert!(matches!(e.fault, Fault::CrcMismatch | Fault::ProtoError), "{e}");
     assert_eq!(e.outcome, EtcdOutcome::Fails);
 }
 
@@ -410,32 +308,17 @@ fn zero_run_mid_log_drops_later_records() {
     assert!(err.is_none());
     assert_eq!(recs.len(), 6);
     let nz = rd.end().unwrap();
-    assert!(
-        matches!(nz, SegmentEnd::ZeroWord { offset, nonzero_after: Some(_) } if offset == at as u64)
-    );
+    assert!(matches!(nz, SegmentEnd::ZeroWord { offset, nonzero_after: Some(_) } if offset == at as u64));
     let d = write_dir(&[(SEG0, b.clone())]);
     let sum = scan(d.path());
     let f = sum.fault.as_ref().unwrap();
-    assert_eq!(
-        (f.fault, f.outcome, f.record_offset),
-        (Fault::ZeroRunMidLog, EtcdOutcome::DropsSilently, at as u64)
-    );
+    assert_eq!((f.fault, f.outcome, f.record_offset), (Fault::ZeroRunMidLog, EtcdOutcome::DropsSilently, at as u64));
     let rp = sum.repair.as_ref().unwrap();
-    assert_eq!(
-        (rp.kind, rp.offset, rp.backup.as_ref()),
-        (RepairKind::ZeroToEnd, at as u64, None)
-    );
-    let dropped: Vec<_> = rp
-        .dropped
-        .iter()
-        .map(|d| (d.fields.rec_type, d.fields.index))
-        .collect();
+    assert_eq!((rp.kind, rp.offset, rp.backup.as_ref()), (RepairKind::ZeroToEnd, at as u64, None));
+    let dropped: Vec<_> = rp.dropped.iter().map(|d| (d.fields.rec_type, d.fields.index)).collect();
     // entry 3's frame is unreadable (its length word is gone); entry 4 and
     // the STATE record are found by resync
-    assert_eq!(
-        dropped,
-        [(Some(rt::ENTRY), Some(4)), (Some(rt::STATE), None)]
-    );
+    assert_eq!(dropped, [(Some(rt::ENTRY), Some(4)), (Some(rt::STATE), None)]);
     assert_eq!(rp.dropped[0].crc_ok, None);
     assert_eq!(rp.dropped[1].crc_ok, Some(true));
     assert!(sum.etcd_boots());
@@ -446,10 +329,7 @@ fn zero_run_mid_log_drops_later_records() {
     let d = write_dir(&[(SEG0, b), (SEG1, s1.bytes(1024))]);
     let sum = scan(d.path());
     let f = sum.fault.unwrap();
-    assert_eq!(
-        (f.fault, f.outcome),
-        (Fault::ZeroRunMidLog, EtcdOutcome::Fails)
-    );
+    assert_eq!((f.fault, f.outcome), (Fault::ZeroRunMidLog, EtcdOutcome::Fails));
     assert!(sum.repair.is_none());
 }
 
@@ -472,18 +352,9 @@ fn bad_padding_is_an_anomaly_not_an_error() {
     let bad = (word & !(0x7f << 56)) | (0xf8 | (p - 1)) << 56;
     b2[at..at + 8].copy_from_slice(&bad.to_le_bytes());
     let mut rd = SegmentReader::new(&b2, true, 0);
-    let r = rd
-        .find(|r| r.as_ref().map(|r| r.offset == at as u64).unwrap_or(true))
-        .unwrap()
-        .unwrap();
+    let r = rd.find(|r| r.as_ref().map(|r| r.offset == at as u64).unwrap_or(true)).unwrap().unwrap();
     let an = r.anomalies();
-    assert!(
-        an.contains(&RecordAnomaly::PaddingMismatch {
-            expected: p,
-            found: p - 1
-        }),
-        "{an:?}"
-    );
+    assert!(an.contains(&RecordAnomaly::PaddingMismatch { expected: p, found: p - 1 }), "{an:?}");
     assert!(an.contains(&RecordAnomaly::UnusedLengthBits), "{an:?}");
     // the scan reports them with their offset
     let d = write_dir(&[(SEG0, b)]);
@@ -503,21 +374,9 @@ fn crc_chain_break_across_segments() {
     let d = write_dir(&[(SEG0, s0.bytes(0)), (SEG1, s1.bytes(2048))]);
     let sum = scan(d.path());
     let f = sum.fault.unwrap();
-    assert_eq!(
-        (f.fault, f.outcome, f.record_offset),
-        (Fault::ChainMismatch, EtcdOutcome::Fails, 0)
-    );
-    assert_eq!(
-        f.error.location().file.as_deref(),
-        Some(d.path().join(SEG1).as_path())
-    );
-    assert_eq!(
-        f.error.kind(),
-        &ErrorKind::BadChecksum {
-            expected: u64::from(s0.crc ^ 1),
-            actual: u64::from(s0.crc)
-        }
-    );
+    assert_eq!((f.fault, f.outcome, f.record_offset), (Fault::ChainMismatch, EtcdOutcome::Fails, 0));
+    assert_eq!(f.error.location().file.as_deref(), Some(d.path().join(SEG1).as_path()));
+    assert_eq!(f.error.kind(), &ErrorKind::BadChecksum { expected: u64::from(s0.crc ^ 1), actual: u64::from(s0.crc) });
 
     // the right CRC: fine, and entries continue across the boundary
     let mut s1 = Seg::new(s0.crc);
@@ -527,20 +386,8 @@ fn crc_chain_break_across_segments() {
     let d = write_dir(&[(SEG0, s0.bytes(0)), (SEG1, s1.bytes(2048))]);
     let sum = scan(d.path());
     assert!(sum.fault.is_none(), "{:?}", sum.fault);
-    assert_eq!(
-        (
-            sum.last_index,
-            sum.segments.len(),
-            sum.metadata.unwrap().copies
-        ),
-        (Some(4), 2, 2)
-    );
-    assert_eq!(
-        sum.segments[0].end,
-        Some(SegmentEnd::Eof {
-            offset: s0.buf.len() as u64
-        })
-    );
+    assert_eq!((sum.last_index, sum.segments.len(), sum.metadata.unwrap().copies), (Some(4), 2, 2));
+    assert_eq!(sum.segments[0].end, Some(SegmentEnd::Eof { offset: s0.buf.len() as u64 }));
     // reading from segment 1 alone adopts its CRC record (running CRC 0)
     let mut rd = SegmentReader::new(&s1.buf, true, 0);
     assert!(rd.by_ref().all(|r| r.is_ok()));
@@ -555,15 +402,8 @@ fn huge_length_word_is_max_size_exceeded() {
     let b = s.bytes(4096);
     let (_, err, _) = records(&b, true);
     let e = err.unwrap();
-    assert_eq!(
-        (e.fault, e.outcome, e.record_offset),
-        (Fault::MaxSizeExceeded, EtcdOutcome::Repairs, at as u64)
-    );
-    assert!(
-        e.note.as_deref().unwrap().contains("not repairable"),
-        "{:?}",
-        e.note
-    );
+    assert_eq!((e.fault, e.outcome, e.record_offset), (Fault::MaxSizeExceeded, EtcdOutcome::Repairs, at as u64));
+    assert!(e.note.as_deref().unwrap().contains("not repairable"), "{:?}", e.note);
     let (_, err, _) = records(&b, false);
     assert_eq!(err.unwrap().outcome, EtcdOutcome::Fails);
     // a length just past the end, small: 3.4 would see unexpected EOF
@@ -573,12 +413,7 @@ fn huge_length_word_is_max_size_exceeded() {
     let (_, err, _) = records(&b, true);
     let e = err.unwrap();
     assert_eq!(e.fault, Fault::MaxSizeExceeded);
-    assert!(
-        e.note
-            .as_deref()
-            .unwrap()
-            .contains("unexpected EOF instead")
-    );
+    assert!(e.note.as_deref().unwrap().contains("unexpected EOF instead"));
 }
 
 #[test]
@@ -587,33 +422,23 @@ fn unknown_type_and_payload_errors() {
     let at = s.rec(9, b"what");
     let d = write_dir(&[(SEG0, s.bytes(1024))]);
     let f = scan(d.path()).fault.unwrap();
-    assert_eq!(
-        (f.fault, f.record_offset),
-        (Fault::UnexpectedType, at as u64)
-    );
+    assert_eq!((f.fault, f.record_offset), (Fault::UnexpectedType, at as u64));
 
     // an ENTRY whose CRC is right but whose payload is not a raftpb.Entry
     let mut s = first_segment(1);
     let at = s.rec(rt::ENTRY, &[0x0f, 0xff]);
     let d = write_dir(&[(SEG0, s.bytes(1024))]);
     let f = scan(d.path()).fault.unwrap();
-    assert_eq!(
-        (f.fault, f.outcome, f.record_offset),
-        (Fault::ProtoError, EtcdOutcome::Panics, at as u64)
-    );
+    assert_eq!((f.fault, f.outcome, f.record_offset), (Fault::ProtoError, EtcdOutcome::Panics, at as u64));
 
     // a frame whose walpb.Record does not decode, in a segment that is not last
     let mut s = first_segment(1);
     let at = s.buf.len();
     s.buf.extend(encode_len_word(8).to_le_bytes());
-    s.buf
-        .extend([0x08, 0x02, 0x10, 0x01, 0x1a, 0x7f, 0x01, 0x02]); // data length 127 > 3
+    s.buf.extend([0x08, 0x02, 0x10, 0x01, 0x1a, 0x7f, 0x01, 0x02]); // data length 127 > 3
     let (_, err, _) = records(&s.buf, false);
     let e = err.unwrap();
-    assert_eq!(
-        (e.fault, e.outcome, e.record_offset),
-        (Fault::ProtoError, EtcdOutcome::Fails, at as u64)
-    );
+    assert_eq!((e.fault, e.outcome, e.record_offset), (Fault::ProtoError, EtcdOutcome::Fails, at as u64));
 }
 
 #[test]
@@ -623,10 +448,7 @@ fn conflicting_metadata_and_index_gap() {
     let at = s1.metadata(NODE_ID, CLUSTER_ID + 1);
     let d = write_dir(&[(SEG0, s0.bytes(0)), (SEG1, s1.bytes(1024))]);
     let f = scan(d.path()).fault.unwrap();
-    assert_eq!(
-        (f.fault, f.record_offset),
-        (Fault::ConflictingMetadata, at as u64)
-    );
+    assert_eq!((f.fault, f.record_offset), (Fault::ConflictingMetadata, at as u64));
     assert!(f.error.to_string().contains("cluster"), "{f}");
 
     let mut s = first_segment(3);
@@ -673,10 +495,7 @@ fn overwrites_are_not_gaps() {
     let d = write_dir(&[(SEG0, s.bytes(2048))]);
     let sum = scan(d.path());
     assert!(sum.fault.is_none());
-    assert_eq!(
-        (sum.first_index, sum.last_index, sum.last_term),
-        (Some(1), Some(4), Some(2))
-    );
+    assert_eq!((sum.first_index, sum.last_index, sum.last_term), (Some(1), Some(4), Some(2)));
     assert_eq!((sum.entry_count, sum.overwrites), (6, 1));
     // HardState commit 3 <= last index 4
     assert_eq!(sum.commit_out_of_range(0), None);
@@ -705,32 +524,18 @@ fn purged_segments_and_selection() {
     assert_eq!((sum.first_index, sum.last_index), (Some(100), Some(103)));
     // ReadAll from the snapshot {99, 3}: selects segment 5
     assert_eq!(w.select(ScanStart::Snapshot { index: 99, term: 3 }).0, 0..2);
-    assert_eq!(
-        w.select(ScanStart::Snapshot {
-            index: 103,
-            term: 3
-        })
-        .0,
-        1..2
-    );
-    let s = w
-        .scan_with(ScanStart::Snapshot { index: 99, term: 3 }, |_, _| {})
-        .unwrap();
+    assert_eq!(w.select(ScanStart::Snapshot { index: 103, term: 3 }).0, 1..2);
+    let s = w.scan_with(ScanStart::Snapshot { index: 99, term: 3 }, |_, _| {}).unwrap();
     assert!(s.fault.is_none(), "{:?}", s.fault);
     // from {0, 0}: no segment covers index 0
-    let s = w
-        .scan_with(ScanStart::Snapshot { index: 0, term: 0 }, |_, _| {})
-        .unwrap();
+    let s = w.scan_with(ScanStart::Snapshot { index: 0, term: 0 }, |_, _| {}).unwrap();
     assert_eq!(s.fault.unwrap().fault, Fault::MissingSegment);
     // a commit beyond the last entry
     let mut s7 = Seg::new(s6.crc);
     s7.metadata(NODE_ID, CLUSTER_ID);
     s7.state(3, 200);
-    let d2 = write_dir(&[
-        (n5, s5.bytes(0)),
-        (n6, s6.bytes(0)),
-        ("0000000000000007-0000000000000068.wal", s7.bytes(64)),
-    ]);
+    let d2 =
+        write_dir(&[(n5, s5.bytes(0)), (n6, s6.bytes(0)), ("0000000000000007-0000000000000068.wal", s7.bytes(64))]);
     let sum = WalDir::open(d2.path()).unwrap().scan().unwrap();
     assert_eq!(sum.commit_out_of_range(99), Some((200, 103)));
 }
@@ -739,18 +544,11 @@ fn purged_segments_and_selection() {
 fn seq_gap_and_empty_dir() {
     let s0 = first_segment(3);
     let s2 = Seg::new(s0.crc);
-    let d = write_dir(&[
-        (SEG0, s0.bytes(0)),
-        ("0000000000000002-0000000000000004.wal", s2.bytes(64)),
-    ]);
+    let d = write_dir(&[(SEG0, s0.bytes(0)), ("0000000000000002-0000000000000004.wal", s2.bytes(64))]);
     let sum = scan(d.path());
     let f = sum.fault.unwrap();
     assert_eq!(f.fault, Fault::SeqGap);
-    assert_eq!(
-        sum.segments.len(),
-        1,
-        "the segments before the gap are read"
-    );
+    assert_eq!(sum.segments.len(), 1, "the segments before the gap are read");
     assert_eq!(sum.last_index, Some(3));
 
     let d = write_dir(&[("0.tmp", vec![0; 8]), ("x.wal.broken", vec![1])]);
@@ -806,14 +604,7 @@ fn drain_everything(b: &[u8]) {
             let mut rd = SegmentReader::new(b, last, crc);
             let mut n = 0;
             while let Ok(Some(r)) = rd.next_record() {
-                let _ = (
-                    r.entry(),
-                    r.hard_state(),
-                    r.snapshot(),
-                    r.metadata(),
-                    r.anomalies(),
-                    r.end(),
-                );
+                let _ = (r.entry(), r.hard_state(), r.snapshot(), r.metadata(), r.anomalies(), r.end());
                 if let Ok(e) = r.entry() {
                     let _ = e.request();
                 }
@@ -850,9 +641,8 @@ fn reader_is_total_on_bit_flips() {
                         .iter()
                         .zip(WAL_3423_RECORDS)
                         .all(|(r, (o, t, c))| (r.offset, r.rec_type, r.crc) == (o, t, c));
-                let padding_byte = [0x0c..0x10, 0x37..0x38, 0x4e..0x50, 0xc6..0xc8, 0xfe..0x100]
-                    .iter()
-                    .any(|r| r.contains(&i));
+                let padding_byte =
+                    [0x0c..0x10, 0x37..0x38, 0x4e..0x50, 0xc6..0xc8, 0xfe..0x100].iter().any(|r| r.contains(&i));
                 let unused_len_bits = [7usize, 0x17, 0x3f, 0x57, 0xcf, 0xef].contains(&i);
                 if !padding_byte && !unused_len_bits {
                     assert!(!same, "flip {mask:#x} at {i:#x} went unnoticed");
