@@ -15,6 +15,7 @@
 
 pub mod bolt;
 pub mod bytes;
+pub mod datadir;
 pub mod error;
 pub mod jobs;
 pub mod mvcc;

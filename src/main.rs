@@ -87,15 +87,29 @@ file (exit 1); run `etcd-forensics check FILE` for the full story.",
 root (type, id, bounds, overflow, cycles, key order: everything bbolt's tx.Check verifies), the \
 freelist, file size against the high-water mark, the SHA-256 trailer of snapshot files, and every \
 value of the `key` bucket. Unlike `bbolt check`, it keeps going and reports all damage, each \
-finding with file, offset, page, bucket, the revisions stored there, what it means and what to do.",
+finding with file, offset, page, bucket, the revisions stored there, what it means and what to do.\n\n\
+Given a data dir, check also reads the WAL and the .snap files and walks through etcd's boot: \
+which snapshot it will use, whether the WAL reads (a torn tail etcd repairs vs. mid-log corruption \
+it refuses), whether the db and the WAL fit together (a db ahead of its WAL starts but never \
+applies a write), raft's commit range, member ids and active alarms. The verdict is clean, \
+repairable (etcd repairs it by itself: exit 0 unless --strict) or damaged, with whether etcd will \
+start and the revision it will reach.\n\n\
+Examples:\n  etcd-forensics check /var/lib/etcd\n  etcd-forensics check -w json --wal-dir /wal /var/lib/etcd\n  etcd-forensics check snapshot.db",
         after_help = EXIT_CODES
     )]
     Check {
-        /// A db file (member/snap/db) or a file from `etcdctl snapshot save`.
+        /// A data dir (the --data-dir etcd ran with), a db file (member/snap/db) or a file
+        /// from `etcdctl snapshot save`.
         path: PathBuf,
         /// Output format: simple (for people) or json (for machines).
         #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
         write_out: Format,
+        /// The WAL directory, if etcd ran with --wal-dir.
+        #[arg(long)]
+        wal_dir: Option<PathBuf>,
+        /// Exit 1 also for damage etcd repairs by itself (a torn WAL tail).
+        #[arg(long)]
+        strict: bool,
     },
     /// Print shell completions to stdout (e.g. `etcd-forensics completions bash > /etc/bash_completion.d/etcd-forensics`).
     Completions { shell: clap_complete::Shell },
@@ -176,7 +190,12 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
             }
             Ok(code(r.outcome()))
         }
-        Cmd::Check { path, write_out } => {
+        Cmd::Check { path, write_out, wal_dir, strict } => {
+            if path.is_dir() {
+                let d = jobs::check::check_dir(&path, wal_dir.as_deref())?;
+                output::check::print_dir(out, &d, write_out.into())?;
+                return Ok(code(jobs::check::dir_outcome(&d, strict)));
+            }
             let r = with_progress(&path, |progress| {
                 jobs::check::check_file(&path, jobs::check::CheckOptions { sequential: false, progress })
             })?;

@@ -58,3 +58,19 @@ pub fn check_file(path: &Path, opts: CheckOptions) -> Result<CheckReport> {
         scan: Some(scan),
     })
 }
+
+/// Check a whole data dir (db, WAL, snaps and how they fit together).
+pub fn check_dir(path: &Path, wal_dir: Option<&Path>) -> Result<crate::datadir::Diagnosis> {
+    crate::datadir::diagnose(path, &crate::datadir::Options { wal_dir: wal_dir.map(Path::to_path_buf) })
+}
+
+/// Exit outcome of a data dir check: a repairable torn tail is verified
+/// unless `strict`.
+pub fn dir_outcome(d: &crate::datadir::Diagnosis, strict: bool) -> Outcome {
+    use crate::datadir::Verdict;
+    match d.verdict {
+        Verdict::Clean => Outcome::Verified,
+        Verdict::Repairable if !strict => Outcome::Verified,
+        _ => Outcome::Damaged,
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod buckets;
 pub mod kv;
+pub mod replay;
 pub mod revision;
 pub mod scan;
 

@@ -278,6 +278,11 @@ pub struct DbScan {
     pub scheduled_compact_revision: Option<i64>,
     pub storage_version: Option<String>,
     pub cluster_version: Option<String>,
+    /// Keys of the `members` bucket (lowercase hex member ids).
+    pub members: Vec<String>,
+    /// Raw keys of the `alarm` bucket (marshaled `AlarmMember`).
+    #[serde(skip)]
+    pub alarms: Vec<Vec<u8>>,
     pub buckets: Vec<BucketSummary>,
     pub reachable_pages: u64,
     pub free_pages: u64,
@@ -353,6 +358,8 @@ fn empty_scan(metas: Vec<MetaSlot>) -> DbScan {
         scheduled_compact_revision: None,
         storage_version: None,
         cluster_version: None,
+        members: Vec::new(),
+        alarms: Vec::new(),
         buckets: Vec::new(),
         reachable_pages: 0,
         free_pages: 0,
@@ -438,6 +445,12 @@ fn scan_tree(data: &[u8], opts: &ScanOptions) -> DbScan {
         scan.compact_revision = s.get(b"finishedCompactRev").and_then(Revision::parse).map(|r| r.main);
         scan.scheduled_compact_revision = s.get(b"scheduledCompactRev").and_then(Revision::parse).map(|r| r.main);
         scan.storage_version = s.get(b"storageVersion").map(|v| String::from_utf8_lossy(v).into_owned());
+    }
+    if let Some(m) = walk.buckets.iter().find(|b| b.name == buckets::MEMBERS) {
+        scan.members = m.sink.kvs.iter().map(|(k, _)| String::from_utf8_lossy(k).into_owned()).collect();
+    }
+    if let Some(a) = walk.buckets.iter().find(|b| b.name == buckets::ALARM) {
+        scan.alarms = a.sink.kvs.iter().map(|(k, _)| k.to_vec()).collect();
     }
     if let Some(c) = walk.buckets.iter().find(|b| b.name == buckets::CLUSTER) {
         scan.cluster_version = c.sink.get(b"clusterVersion").map(|v| String::from_utf8_lossy(v).into_owned());

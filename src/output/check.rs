@@ -70,3 +70,83 @@ pub fn print_finding(w: &mut dyn Write, f: &Finding) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// `check DATA_DIR` output.
+///
+/// JSON: `{"verdict": "clean"|"repairable"|"damaged", "willStart": bool,
+/// "memberId", "clusterId" (hex), "paths", "db" {consistentIndex, term,
+/// revision, compactRevision, liveKeys, members, alarms}, "wal" (the WAL
+/// summary etcd's ReadAll would see), "snapshot" {path, term, index},
+/// "prediction" {revisionAtBoot, revisionAfterCommit, ...}, "findings",
+/// "summary"}`.
+pub fn print_dir(w: &mut dyn Write, d: &crate::datadir::Diagnosis, how: WriteOut) -> io::Result<()> {
+    let count = |s: Severity| d.findings.iter().filter(|f| f.severity == s).count();
+    match how {
+        WriteOut::Json => {
+            let mut v = serde_json::to_value(d).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert(
+                    "summary".into(),
+                    json!({"damage": count(Severity::Damage), "warning": count(Severity::Warning), "info": count(Severity::Info)}),
+                );
+            }
+            writeln!(w, "{v}")
+        }
+        _ => {
+            for f in &d.findings {
+                print_finding(w, f)?;
+            }
+            if let (Some(m), Some(c)) = (&d.member_id, &d.cluster_id) {
+                writeln!(w, "member {m} of cluster {c}")?;
+            }
+            if let Some(db) = &d.db {
+                writeln!(
+                    w,
+                    "db: revision {}, consistent index {}, compacted at {}",
+                    db.revision,
+                    db.consistent_index.map_or("-".into(), |x| x.to_string()),
+                    db.compact_revision.map_or("never".into(), |x| x.to_string())
+                )?;
+            }
+            if let Some(wal) = &d.wal {
+                let hs = wal
+                    .hard_state
+                    .map_or("none".to_string(), |h| format!("term {} vote {:x} commit {}", h.term, h.vote, h.commit));
+                writeln!(
+                    w,
+                    "wal: {} segments, entries {}..{}, hard state {hs}",
+                    wal.segments.len(),
+                    wal.first_index.map_or("-".into(), |x| x.to_string()),
+                    wal.last_index.map_or("-".into(), |x| x.to_string())
+                )?;
+            }
+            if let Some(s) = &d.snapshot {
+                writeln!(w, "snapshot: term {} index {} ({})", s.term, s.index, s.path.display())?;
+            }
+            if let Some(p) = &d.prediction {
+                writeln!(
+                    w,
+                    "after start: revision {} ({} committed entries applied at boot); {} once all {} WAL entries are committed",
+                    p.revision_at_boot,
+                    p.entries_to_apply_at_boot,
+                    p.revision_after_commit,
+                    p.entries_to_apply_after_commit
+                )?;
+            }
+            let verdict = match d.verdict {
+                crate::datadir::Verdict::Clean => "clean",
+                crate::datadir::Verdict::Repairable => "repairable (etcd repairs it on start)",
+                crate::datadir::Verdict::Damaged => "damaged",
+            };
+            writeln!(
+                w,
+                "{}: {verdict}; etcd {} ({} damage, {} warnings, {} info)",
+                d.paths.data_dir.display(),
+                if d.will_start { "will start" } else { "will NOT start" },
+                count(Severity::Damage),
+                count(Severity::Warning),
+                count(Severity::Info)
+            )
+        }
+    }
+}

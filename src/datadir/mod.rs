@@ -1,0 +1,592 @@
+//! A whole etcd data dir: what etcd will do with it at boot.
+//!
+//! The diagnosis follows etcd's boot sequence (FORMATS.md §9.2; 3.4
+//! `etcdserver/server.go` `NewServer`, 3.5 `server/etcdserver/server.go`):
+//!
+//! 1. open `member/snap/db` (bbolt; both metas bad or a corrupt page graph
+//!    make etcd panic);
+//! 2. `ValidSnapshotEntries`: read every WAL segment, collect SNAPSHOT
+//!    records with index ≤ the last HardState's commit;
+//! 3. `LoadNewestAvailable`: the newest loadable `.snap` matching one of
+//!    them (broken ones are renamed `.broken`);
+//! 4. a snapshot newer than the db's consistent index needs
+//!    `<index>.snap.db`;
+//! 5. `ReadAll` from that snapshot; an unexpected EOF is repaired (torn
+//!    tail cut), anything else is fatal;
+//! 6. raft: `snapshot.index ≤ commit ≤ last index`;
+//! 7. apply committed entries past the consistent index.
+//!
+//! and then checks what etcd does not: a db ahead of its WAL (starts, but
+//! new writes are never applied), WAL member id vs the `members` bucket,
+//! active alarms. Every finding says what etcd will do and what to do.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::bolt::Db;
+use crate::error::{Error, Location, Result};
+use crate::mvcc::replay::{self, Model};
+use crate::mvcc::{DbScan, ScanOptions, scan_db};
+use crate::proto::DecodedRequest;
+use crate::proto::etcdserverpb::AlarmMember;
+use crate::report::{Finding, Severity};
+use crate::snap::{SnapFiles, SnapReport, inspect};
+use crate::source::Source;
+use crate::wal::{EtcdOutcome, RecordType, ScanStart, WalDir, WalSummary};
+
+/// Where the parts of a data dir are.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Paths {
+    pub data_dir: PathBuf,
+    pub member: PathBuf,
+    pub snap_dir: PathBuf,
+    pub wal_dir: PathBuf,
+    pub db: PathBuf,
+}
+
+/// Accept a data dir (`<dir>/member/...`) or a member dir (`<dir>/snap`, `<dir>/wal`).
+pub fn locate(path: &Path, wal_dir: Option<&Path>) -> Result<Paths> {
+    let member = if path.join("member").is_dir() {
+        path.join("member")
+    } else if path.join("snap").is_dir() || path.join("wal").is_dir() {
+        path.to_path_buf()
+    } else {
+        return Err(Error::usage(format!(
+            "{} is not an etcd data dir: no member/ (nor snap/ or wal/) inside; give the directory etcd ran with as --data-dir, or a db/snapshot file",
+            path.display()
+        )));
+    };
+    let snap_dir = member.join("snap");
+    Ok(Paths {
+        data_dir: path.to_path_buf(),
+        wal_dir: wal_dir.map_or_else(|| member.join("wal"), Path::to_path_buf),
+        db: snap_dir.join("db"),
+        snap_dir,
+        member,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Nothing wrong.
+    Clean,
+    /// etcd starts and repairs the damage by itself (a torn WAL tail).
+    Repairable,
+    /// etcd will not start, or will start and serve wrong data.
+    Damaged,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DbFacts {
+    pub path: PathBuf,
+    pub consistent_index: Option<u64>,
+    pub term: Option<u64>,
+    /// etcd's current store revision at boot.
+    pub revision: i64,
+    pub compact_revision: Option<i64>,
+    pub live_keys: Option<u64>,
+    pub members: Vec<String>,
+    pub alarms: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotUsed {
+    pub path: PathBuf,
+    pub term: u64,
+    pub index: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Prediction {
+    /// Revision after applying the committed entries past the consistent index.
+    pub revision_at_boot: i64,
+    /// Revision once every entry in the WAL is committed and applied (what a
+    /// single-member cluster reaches right after it elects itself).
+    pub revision_after_commit: i64,
+    /// Entries past the consistent index (committed, then all).
+    pub entries_to_apply_at_boot: u64,
+    pub entries_to_apply_after_commit: u64,
+}
+
+/// Everything `check DATA_DIR` learns.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Diagnosis {
+    pub paths: Paths,
+    pub verdict: Verdict,
+    pub will_start: bool,
+    /// WAL metadata member id, lowercase hex as etcd prints it.
+    pub member_id: Option<String>,
+    pub cluster_id: Option<String>,
+    pub db: Option<DbFacts>,
+    pub wal: Option<WalSummary>,
+    pub snapshot: Option<SnapshotUsed>,
+    pub prediction: Option<Prediction>,
+    pub findings: Vec<Finding>,
+}
+
+/// Entries kept for the replay prediction; beyond this we stop predicting.
+const MAX_REPLAY_ENTRIES: usize = 1_000_000;
+const MAX_REPLAY_BYTES: usize = 1 << 30;
+
+/// db findings that make etcd (bbolt 1.3.6, as in 3.4.23 and 3.5.1) fail
+/// to start: the page-graph errors its freelist rebuild panics on, pages it
+/// cannot read, and values mvcc cannot unmarshal.
+fn db_fatal(code: &str) -> bool {
+    matches!(
+        code,
+        "bolt.open"
+            | "bolt.page.out_of_bounds"
+            | "bolt.page.multiple_references"
+            | "bolt.page.invalid_type"
+            | "bolt.page.past_eof"
+            | "bolt.page.overflow_out_of_bounds"
+            | "bolt.page.unreadable"
+            | "bolt.size.truncated"
+            | "bolt.tree.depth"
+            | "bolt.branch.element"
+            | "bolt.branch.empty"
+            | "bolt.leaf.element"
+            | "bolt.bucket.header"
+            | "bolt.freelist.out_of_bounds"
+            | "bolt.freelist.unreadable"
+            | "bolt.freelist.type"
+            | "bolt.freelist.count"
+            | "bolt.freelist.double_free"
+            | "mvcc.value.undecodable"
+    )
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub wal_dir: Option<PathBuf>,
+}
+
+struct Ctx {
+    findings: Vec<Finding>,
+    fatal: bool,
+}
+
+impl Ctx {
+    fn push(&mut self, f: Finding) {
+        self.findings.push(f);
+    }
+    fn fatal(&mut self, f: Finding) {
+        self.fatal = true;
+        self.findings.push(f);
+    }
+}
+
+fn loc(path: &Path, offset: Option<u64>) -> Location {
+    Location { file: Some(path.to_path_buf()), offset, page: None }
+}
+
+/// Diagnose a data dir.
+pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
+    let paths = locate(path, opts.wal_dir.as_deref())?;
+    let mut cx = Ctx { findings: Vec::new(), fatal: false };
+
+    // 1. The db.
+    let db_src = if paths.db.exists() { Some(Source::open(&paths.db)?) } else { None };
+    let scan = db_src.as_ref().map(|s| scan_db(s.bytes(), ScanOptions::default()));
+    let mut db_facts = None;
+    if let (Some(scan), Some(_)) = (&scan, &db_src) {
+        for f in &scan.findings {
+            let mut f = f.clone();
+            f.location = std::mem::take(&mut f.location).with_file(&paths.db);
+            if f.severity == Severity::Damage && db_fatal(f.code) {
+                f.meaning = format!("{}; etcd fails to start on this db", f.meaning.trim_end_matches('.'));
+                cx.fatal(f);
+            } else {
+                cx.push(f);
+            }
+        }
+        db_facts = Some(db_facts_of(&paths.db, scan, &mut cx));
+    }
+
+    // 2. WAL files.
+    let wal_exists = paths.wal_dir.is_dir();
+    let wal = if wal_exists { Some(WalDir::open(&paths.wal_dir)?) } else { None };
+    let has_wal = wal.as_ref().is_some_and(|w| !w.segments().is_empty());
+    if !has_wal {
+        return Ok(no_wal(paths, cx, db_facts, wal_exists, opts.wal_dir.is_some()));
+    }
+    let wal = wal.ok_or_else(|| Error::usage("no WAL"))?;
+    if db_src.is_none() {
+        cx.fatal(
+            Finding::damage("datadir.db.missing", loc(&paths.db, None), "the WAL exists but member/snap/db does not")
+                .meaning("etcd refuses to start: \"database file (...) of the backend is missing\"")
+                .action("restore the member from a snapshot (`etcdutl snapshot restore`), or remove it from the cluster and add it back empty"),
+        );
+    }
+
+    // 3. ValidSnapshotEntries: every segment, snapshot records <= commit.
+    let all = wal.scan()?;
+    if let Some(f) = &all.fault {
+        if matches!(f.outcome, EtcdOutcome::Fails | EtcdOutcome::Panics) {
+            cx.fatal(wal_fault_finding(f, &all));
+        }
+    }
+    let valid: Vec<(u64, u64)> = all.valid_snapshots().map(|s| (s.term, s.index)).collect();
+
+    // 4. The .snap etcd will use.
+    let snaps = if paths.snap_dir.is_dir() { Some(SnapFiles::list(&paths.snap_dir)?) } else { None };
+    let mut chosen: Option<SnapshotUsed> = None;
+    if let Some(snaps) = &snaps {
+        for (i, s) in snaps.snaps.iter().enumerate() {
+            let rep = inspect(&s.path)?;
+            let matched = valid.contains(&(s.term, s.index));
+            if !rep.loadable() {
+                snap_fault_finding(&mut cx, &rep, chosen.is_none());
+                continue;
+            }
+            if !matched {
+                if chosen.is_none() {
+                    cx.push(
+                        Finding::info("snap.orphan", loc(&s.path, None), format!("{}: no committed WAL snapshot record (term {}, index {})", file_name(&s.path), s.term, s.index))
+                            .meaning("etcd writes the .snap before its WAL record: a crash in between leaves this file, which etcd skips (an older snapshot is used)")
+                            .action(if i == 0 { "nothing; etcd ignores it" } else { "nothing" }),
+                    );
+                }
+                continue;
+            }
+            if chosen.is_none() {
+                chosen = Some(SnapshotUsed { path: s.path.clone(), term: s.term, index: s.index });
+                if let (Some(store), Some(meta)) = (&rep.store, all.metadata) {
+                    if !store.members.is_empty() && !store.members.iter().any(|m| m.id == meta.node_id) {
+                        cx.push(
+                            Finding::warning("snap.member_unknown", loc(&s.path, None), format!("the snapshot's membership does not list this member ({:x})", meta.node_id))
+                                .meaning("this member's WAL and its .snap disagree about the cluster; the member was probably removed, or the files come from different members")
+                                .action("compare `etcdctl member list` on a healthy member with the WAL member id"),
+                        );
+                    }
+                }
+            }
+        }
+        for b in &snaps.broken {
+            cx.push(
+                Finding::info(
+                    "snap.broken_file",
+                    loc(b, None),
+                    format!("{}: a .snap etcd already set aside as broken", file_name(b)),
+                )
+                .meaning("etcd renamed it after failing to load it; it is ignored")
+                .action("nothing; keep it for the record or delete it"),
+            );
+        }
+    }
+
+    // 5. db vs the chosen snapshot.
+    let ci = db_facts.as_ref().and_then(|d| d.consistent_index).unwrap_or(0);
+    if let (Some(s), Some(_)) = (&chosen, &db_src) {
+        if s.index > ci {
+            let snapdb = snaps.as_ref().and_then(|f| f.snap_dbs.iter().find(|(i, _)| *i == s.index));
+            match snapdb {
+                Some((_, p)) => cx.push(
+                    Finding::info("datadir.snap_db.pending", loc(p, None), format!("db consistent index {ci} is older than snapshot index {}; etcd will replace the db with {}", s.index, file_name(p)))
+                        .meaning("a snapshot from the leader was received but not applied before the stop; etcd finishes that at boot")
+                        .action("nothing; run `etcd-forensics check` on that file to verify it"),
+                ),
+                None => cx.fatal(
+                    Finding::damage("datadir.db.older_than_snapshot", loc(&paths.db, None), format!("db consistent index {ci} is older than the snapshot etcd will use (index {}), and {:016x}.snap.db is missing", s.index, s.index))
+                        .meaning("etcd refuses to start: \"failed to find database snapshot file (snap: snapshot file doesn't exist)\"")
+                        .action("restore the member from a snapshot, or remove it from the cluster and add it back"),
+                ),
+            }
+        }
+    }
+
+    // 6. ReadAll from the snapshot, collecting entries past the consistent index.
+    let start = chosen
+        .as_ref()
+        .map_or(ScanStart::Snapshot { index: 0, term: 0 }, |s| ScanStart::Snapshot { index: s.index, term: s.term });
+    let mut entries: BTreeMap<u64, (u64, Vec<u8>, i32)> = BTreeMap::new();
+    let mut kept_bytes = 0usize;
+    let mut overflowed = false;
+    let read = wal.scan_with(start, |_, rec| {
+        if overflowed || rec.kind() != RecordType::Entry {
+            return;
+        }
+        let Ok(e) = rec.entry() else { return };
+        if e.index <= ci {
+            // raft may overwrite later entries with this index
+            let _ = entries.split_off(&e.index);
+            return;
+        }
+        let _ = entries.split_off(&e.index);
+        kept_bytes = kept_bytes.saturating_add(e.data.map_or(0, <[u8]>::len));
+        if entries.len() >= MAX_REPLAY_ENTRIES || kept_bytes > MAX_REPLAY_BYTES {
+            overflowed = true;
+            return;
+        }
+        entries.insert(e.index, (e.term, e.data.map(<[u8]>::to_vec).unwrap_or_default(), e.entry_type));
+    })?;
+    let mut repaired = false;
+    if let Some(f) = &read.fault {
+        match f.outcome {
+            EtcdOutcome::Repairs => {
+                repaired = true;
+                cx.push(wal_fault_finding(f, &read));
+            }
+            EtcdOutcome::DropsSilently => cx.push(wal_fault_finding(f, &read)),
+            EtcdOutcome::Fails | EtcdOutcome::Panics => {
+                if all.fault.as_ref().map(|a| (a.fault, a.record_offset)) != Some((f.fault, f.record_offset)) {
+                    cx.fatal(wal_fault_finding(f, &read));
+                }
+            }
+        }
+    }
+    for a in read.anomalies.iter().take(50) {
+        cx.push(Finding::info(a.code, a.location.clone(), a.what.clone()).meaning("etcd accepts this"));
+    }
+
+    // 7. raft's checks and the db/WAL relationship.
+    let snap_index = chosen.as_ref().map_or(0, |s| s.index);
+    let last = read.last_index.unwrap_or(0).max(snap_index);
+    let hs = read.hard_state;
+    if let Some((commit, last)) = read.commit_out_of_range(snap_index) {
+        cx.fatal(
+            Finding::damage("wal.commit_out_of_range", loc(&paths.wal_dir, None), format!("HardState commit {commit} is beyond the last entry in the WAL ({last})"))
+                .meaning(format!("etcd panics at boot: \"state.commit {commit} is out of range [{snap_index}, {last}]\"; committed entries {}..={commit} are lost from this member's log", last + 1))
+                .action("this member cannot be repaired in place: remove it from the cluster and add it back (it resyncs from the leader); for a single-member cluster restore from a snapshot or `etcd-forensics salvage`"),
+        );
+    }
+    if db_src.is_some() && ci > 0 {
+        if ci > last {
+            let f = Finding::damage(
+                "datadir.db_ahead_of_wal",
+                loc(&paths.db, None),
+                format!("the db has applied raft index {ci} but the WAL {} ends at index {last}", if repaired { "(after etcd's repair)" } else { "" }),
+            )
+            .meaning(format!(
+                "etcd starts, but raft hands out indexes {}..={ci} again to new entries and the backend skips them as already applied: writes are acknowledged by raft but never applied until the index passes {ci}",
+                last + 1
+            ))
+            .action("do not put this member back in service: restore it from a snapshot, or remove it from the cluster and add it back");
+            cx.push(f);
+        } else if hs.is_some_and(|h| ci > h.commit) {
+            cx.push(
+                Finding::warning("datadir.db_ahead_of_commit", loc(&paths.db, None), format!("db consistent index {ci} is past the WAL's last known commit {}", hs.map_or(0, |h| h.commit)))
+                    .meaning("the db applied entries whose commit was not yet recorded in a WAL STATE record; they are in the WAL and will be committed again (ETCD_VERIFY would flag this)")
+                    .action("nothing needed"),
+            );
+        }
+        if ci < snap_index
+            && !cx
+                .findings
+                .iter()
+                .any(|f| f.code == "datadir.snap_db.pending" || f.code == "datadir.db.older_than_snapshot")
+        {
+            // covered above
+        }
+    }
+
+    // Membership: WAL member id vs the db's members bucket.
+    if let (Some(meta), Some(d)) = (all.metadata, &db_facts) {
+        let id = format!("{:x}", meta.node_id);
+        if !d.members.is_empty() && !d.members.contains(&id) {
+            cx.push(
+                Finding::warning("datadir.member_not_in_db", loc(&paths.db, None), format!("the WAL belongs to member {id}, which the db's members bucket does not list ({})", d.members.join(", ")))
+                    .meaning("the db may come from another member or cluster (or a 3.4 restore left stale members); 3.6 reads membership from this bucket")
+                    .action("make sure db and WAL belong together before starting this member"),
+            );
+        }
+    }
+
+    // 8. Prediction.
+    let will_start = !cx.fatal;
+    let mut prediction = None;
+    if will_start && !overflowed {
+        if let (Some(src), Some(d)) = (&db_src, &db_facts) {
+            if let Ok(db) = Db::open(src.bytes()) {
+                let mut model: Model = if entries.is_empty() {
+                    Model { revision: d.revision, ..Default::default() }
+                } else {
+                    replay::load_model(&db, d.revision, d.compact_revision.unwrap_or(-1))
+                };
+                let commit = hs.map_or(0, |h| h.commit);
+                let (mut at_boot, mut n_boot, mut n_all) = (model.revision, 0u64, 0u64);
+                for (index, (_, data, etype)) in &entries {
+                    if let DecodedRequest::Internal(req) = DecodedRequest::decode(*etype, data) {
+                        model.apply(&req);
+                    }
+                    n_all += 1;
+                    if *index <= commit {
+                        at_boot = model.revision;
+                        n_boot += 1;
+                    }
+                }
+                prediction = Some(Prediction {
+                    revision_at_boot: at_boot,
+                    revision_after_commit: model.revision,
+                    entries_to_apply_at_boot: n_boot,
+                    entries_to_apply_after_commit: n_all,
+                });
+            }
+        }
+    }
+
+    let verdict = verdict_of(&cx.findings);
+    Ok(Diagnosis {
+        paths,
+        verdict,
+        will_start,
+        member_id: all.metadata.map(|m| format!("{:x}", m.node_id)),
+        cluster_id: all.metadata.map(|m| format!("{:x}", m.cluster_id)),
+        db: db_facts,
+        wal: Some(read),
+        snapshot: chosen,
+        prediction,
+        findings: cx.findings,
+    })
+}
+
+fn verdict_of(findings: &[Finding]) -> Verdict {
+    if findings.iter().any(|f| f.severity == Severity::Damage) {
+        Verdict::Damaged
+    } else if findings.iter().any(|f| f.severity == Severity::Warning && f.code == "wal.torn_tail") {
+        Verdict::Repairable
+    } else {
+        Verdict::Clean
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+fn db_facts_of(path: &Path, scan: &DbScan, cx: &mut Ctx) -> DbFacts {
+    let last_main = scan.status.as_ref().map_or(0, |s| s.revision);
+    let mut facts = DbFacts {
+        path: path.to_path_buf(),
+        consistent_index: scan.consistent_index,
+        term: scan.term,
+        revision: replay::current_revision(last_main, scan.compact_revision),
+        compact_revision: scan.compact_revision,
+        live_keys: scan.live_keys,
+        members: scan.members.clone(),
+        alarms: Vec::new(),
+    };
+    for raw in &scan.alarms {
+        let Ok(a) = crate::proto::decode::<AlarmMember>(raw, 0) else {
+            cx.push(Finding::damage(
+                "mvcc.alarm.undecodable",
+                loc(path, None),
+                "an alarm bucket key does not decode as AlarmMember",
+            ));
+            continue;
+        };
+        let (name, f) = match a.alarm {
+            1 => (
+                "NOSPACE",
+                Finding::warning("datadir.alarm.nospace", loc(path, None), format!("NOSPACE alarm active (raised by member {:x})", a.member_id))
+                    .meaning("the db hit its space quota: etcd accepts only reads and deletes until the alarm is cleared")
+                    .action("free space (`etcdctl compact <rev>` then `etcdctl defrag`), raise --quota-backend-bytes if needed, then `etcdctl alarm disarm`"),
+            ),
+            2 => (
+                "CORRUPT",
+                Finding::damage("datadir.alarm.corrupt", loc(path, None), format!("CORRUPT alarm active (raised against member {:x})", a.member_id))
+                    .meaning("a corruption check found members' data diverged; the cluster refuses writes while it is active")
+                    .action("find the diverged member (`etcd-forensics diff`, `etcdctl endpoint hashkv`), replace it from a healthy member, then `etcdctl alarm disarm`"),
+            ),
+            _ => ("NONE", Finding::info("datadir.alarm.other", loc(path, None), format!("alarm {} for member {:x}", a.alarm, a.member_id))),
+        };
+        facts.alarms.push(format!("{name}:{:x}", a.member_id));
+        cx.push(f);
+    }
+    facts
+}
+
+fn no_wal(paths: Paths, mut cx: Ctx, db: Option<DbFacts>, wal_dir_exists: bool, wal_dir_given: bool) -> Diagnosis {
+    if db.is_some() {
+        let hint = if wal_dir_given { "" } else { " (if etcd ran with --wal-dir, pass the same --wal-dir here)" };
+        cx.push(
+            Finding::damage(
+                "datadir.wal.missing",
+                loc(&paths.wal_dir, None),
+                format!("no WAL segments in {}{}", paths.wal_dir.display(), if wal_dir_exists { "" } else { " (the directory does not exist)" }),
+            )
+            .meaning("etcd treats this as a new member: it bootstraps a new raft log from --initial-cluster and keeps the db; the member's identity and unapplied log are gone")
+            .action(format!("find the WAL{hint}; otherwise restore the member from a snapshot with `etcdutl snapshot restore`")),
+        );
+    } else {
+        cx.push(
+            Finding::info("datadir.empty", loc(&paths.member, None), "neither a db nor WAL segments")
+                .meaning("etcd will bootstrap a new member here"),
+        );
+    }
+    Diagnosis {
+        verdict: verdict_of(&cx.findings),
+        will_start: !cx.fatal,
+        paths,
+        member_id: None,
+        cluster_id: None,
+        db,
+        wal: None,
+        snapshot: None,
+        prediction: None,
+        findings: cx.findings,
+    }
+}
+
+fn wal_fault_finding(f: &crate::wal::WalError, s: &WalSummary) -> Finding {
+    let at = f.error.location().clone();
+    let seg = at.file.as_deref().map(file_name).unwrap_or_default();
+    let off = at.offset.unwrap_or(f.record_offset);
+    let first_lost = s.last_index.map_or(0, |l| l + 1);
+    let commit = s.hard_state.map_or(0, |h| h.commit);
+    let (sev, meaning, action) = match f.outcome {
+        EtcdOutcome::Repairs => {
+            let dropped = s.repair.as_ref().map_or(0, |r| r.dropped_entries);
+            let committed_lost = s.repair.as_ref().is_some_and(|r| r.dropped_entries().any(|d| d.fields.index.is_some_and(|i| i <= commit)));
+            (
+                Severity::Warning,
+                format!(
+                    "etcd repairs this torn tail on start: it truncates {seg} at offset {off} (backup {seg}.broken){}; {}",
+                    if dropped > 0 { format!(" and drops {dropped} entries from index {first_lost} on") } else { String::new() },
+                    if committed_lost {
+                        "some dropped entries were already committed: other members still have them, a single member loses them"
+                    } else {
+                        "they were never committed, so nothing acknowledged is lost"
+                    }
+                ),
+                "nothing needed: start etcd (keep a copy of the data dir first)".to_string(),
+            )
+        }
+        EtcdOutcome::DropsSilently => (
+            Severity::Damage,
+            format!("etcd stops reading {seg} at offset {off} and zeroes everything after it on start: the records after the zero run are lost silently"),
+            "copy the data dir before starting etcd; on a multi-member cluster remove and re-add this member, on a single member `etcd-forensics salvage` it".to_string(),
+        ),
+        EtcdOutcome::Fails | EtcdOutcome::Panics => (
+            Severity::Damage,
+            format!(
+                "etcd refuses to start: \"{}\" in {seg} at offset {off}; entries from index {first_lost} on cannot be read",
+                f.fault.etcd_message()
+            ),
+            "on a multi-member cluster remove this member and add it back (it resyncs from the leader); on a single member restore from a snapshot or run `etcd-forensics salvage`".to_string(),
+        ),
+    };
+    let mut meaning = meaning;
+    if let Some(n) = &f.note {
+        meaning.push_str(&format!(" ({n})"));
+    }
+    Finding::new(sev, f.fault.code(), at, f.error.kind().to_string()).meaning(meaning).action(action)
+}
+
+fn snap_fault_finding(cx: &mut Ctx, rep: &SnapReport, newest: bool) {
+    let Some(fault) = &rep.fault else { return };
+    let what = format!("{}: {}", file_name(&rep.path), fault.error.kind());
+    cx.push(
+        Finding::new(if newest { Severity::Damage } else { Severity::Warning }, fault.fault.code(), fault.error.location().clone().with_file(&rep.path), what)
+            .meaning(format!("etcd logs \"{}\", renames the file to .broken and falls back to an older snapshot (or replays the WAL from the start)", fault.fault.etcd_message()))
+            .action("nothing if an older snapshot or the whole WAL is there; keep a copy of the broken file"),
+    );
+}
