@@ -12,4 +12,5 @@ mod util;
 
 mod cli;
 mod damage;
+mod datadir;
 mod status_parity;

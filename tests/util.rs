@@ -506,6 +506,12 @@ impl EtcdProcess {
         panic!("{last_err}");
     }
 
+    /// Start etcd and say whether it came up: `Err(log)` if it exited or
+    /// never became healthy (for tests that predict whether etcd starts).
+    pub fn boot(bins: &EtcdBins, data_dir: impl AsRef<Path>, opts: &EtcdOptions) -> Result<EtcdProcess, String> {
+        Self::try_start(bins, data_dir.as_ref(), opts).map_err(|(msg, _)| msg)
+    }
+
     fn try_start(bins: &EtcdBins, data_dir: &Path, opts: &EtcdOptions) -> Result<EtcdProcess, (String, bool)> {
         let [c, p] = free_ports::<2>();
         let client_url = local_url(opts.client_port.unwrap_or(c));

@@ -244,7 +244,7 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
             let rep = inspect(&s.path)?;
             let matched = valid.contains(&(s.term, s.index));
             if !rep.loadable() {
-                snap_fault_finding(&mut cx, &rep, chosen.is_none());
+                snap_fault_finding(&mut cx, &rep);
                 continue;
             }
             if !matched {
@@ -363,11 +363,13 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
             let f = Finding::damage(
                 "datadir.db_ahead_of_wal",
                 loc(&paths.db, None),
-                format!("the db has applied raft index {ci} but the WAL {} ends at index {last}", if repaired { "(after etcd's repair)" } else { "" }),
+                format!("the db has applied raft index {ci} but the WAL{} ends at index {last}", if repaired { " (after etcd's repair)" } else { "" }),
             )
             .meaning(format!(
-                "etcd starts, but raft hands out indexes {}..={ci} again to new entries and the backend skips them as already applied: writes are acknowledged by raft but never applied until the index passes {ci}",
-                last + 1
+                "etcd starts, but raft hands out indexes {}..={ci} again to new entries and the backend skips them as already applied: the leader's empty entry takes index {}, and the next {} writes after the restart are logged but never applied (their clients time out); the WAL also lacks entries the db contains",
+                last + 1,
+                last + 1,
+                ci - last - 1
             ))
             .action("do not put this member back in service: restore it from a snapshot, or remove it from the cluster and add it back");
             cx.push(f);
@@ -448,10 +450,15 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
     })
 }
 
+/// Warnings that mean "etcd repairs this by itself at start".
+fn repaired_by_etcd(code: &str) -> bool {
+    code == "wal.torn_tail" || code == "wal.max_size_exceeded" || code.starts_with("snap.") && code != "snap.orphan"
+}
+
 fn verdict_of(findings: &[Finding]) -> Verdict {
     if findings.iter().any(|f| f.severity == Severity::Damage) {
         Verdict::Damaged
-    } else if findings.iter().any(|f| f.severity == Severity::Warning && f.code == "wal.torn_tail") {
+    } else if findings.iter().any(|f| f.severity == Severity::Warning && repaired_by_etcd(f.code)) {
         Verdict::Repairable
     } else {
         Verdict::Clean
@@ -581,11 +588,13 @@ fn wal_fault_finding(f: &crate::wal::WalError, s: &WalSummary) -> Finding {
     Finding::new(sev, f.fault.code(), at, f.error.kind().to_string()).meaning(meaning).action(action)
 }
 
-fn snap_fault_finding(cx: &mut Ctx, rep: &SnapReport, newest: bool) {
+fn snap_fault_finding(cx: &mut Ctx, rep: &SnapReport) {
     let Some(fault) = &rep.fault else { return };
     let what = format!("{}: {}", file_name(&rep.path), fault.error.kind());
+    // etcd copes by itself (renames it, uses an older snapshot or the WAL);
+    // if that fallback fails, ReadAll's finding says so.
     cx.push(
-        Finding::new(if newest { Severity::Damage } else { Severity::Warning }, fault.fault.code(), fault.error.location().clone().with_file(&rep.path), what)
+        Finding::new(Severity::Warning, fault.fault.code(), fault.error.location().clone().with_file(&rep.path), what)
             .meaning(format!("etcd logs \"{}\", renames the file to .broken and falls back to an older snapshot (or replays the WAL from the start)", fault.fault.etcd_message()))
             .action("nothing if an older snapshot or the whole WAL is there; keep a copy of the broken file"),
     );

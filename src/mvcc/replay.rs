@@ -368,7 +368,7 @@ mod tests {
         assert!(!m.apply(&txn("1"))); // x missing: value compare fails, empty failure branch
         assert!(m.apply(&put("x", "1")));
         assert!(m.apply(&txn("1")));
-        assert!(m.keys.contains_key(&b"y".to_vec()));
+        assert!(m.keys.contains_key(b"y".as_slice()));
         assert_eq!(m.revision, 6);
         // version compare on a missing key compares against 0
         let t = InternalRaftRequest {

@@ -1,0 +1,440 @@
+//! `check DATA_DIR` against what real etcd does on the same files: unclean
+//! shutdowns under load, and damage injected into copies of real data dirs.
+//! Every prediction (`willStart`, the revision reached) is checked by
+//! booting real etcd on a copy.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::util::{self, EtcdBins, EtcdOptions, EtcdProcess};
+
+fn check_json(dir: &Path, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["check".to_string(), "-w".into(), "json".into()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.push(dir.display().to_string());
+    let out = util::ours(args);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", util::show(&out)));
+    (out.status.code().unwrap_or(-1), v)
+}
+
+fn codes(v: &Value) -> Vec<String> {
+    v["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap().to_string()).collect()
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    let st = Command::new("cp").arg("-a").arg(src).arg(dst).status().unwrap();
+    assert!(st.success());
+}
+
+/// What real etcd did on a copy of a data dir.
+#[derive(Debug)]
+struct Boot {
+    /// The process came up and answered `endpoint status`.
+    up: bool,
+    /// Store revision once the leader applied its log (after a linearizable read).
+    revision: Option<i64>,
+    /// A put went through.
+    writes: bool,
+    log: String,
+}
+
+/// Boot real etcd on a copy of `data`, without the harness's health check
+/// (a member whose db is ahead of its WAL is up but never commits).
+fn boot(bins: &EtcdBins, data: &Path, name: &str) -> Boot {
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("data");
+    copy_dir(data, &copy);
+    let [cport, pport] = util::free_ports::<2>();
+    let (curl, purl) = (util::local_url(cport), util::local_url(pport));
+    let log = tmp.path().join("log");
+    let mut child = Command::new(&bins.etcd)
+        .arg("--data-dir")
+        .arg(&copy)
+        .args(["--name", name, "--listen-client-urls", &curl, "--advertise-client-urls", &curl])
+        .args(["--listen-peer-urls", &purl, "--initial-advertise-peer-urls", &purl])
+        .args(["--initial-cluster", &format!("{name}={purl}"), "--log-level", "error"])
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(Stdio::from(std::fs::File::create(tmp.path().join("err")).unwrap()))
+        .spawn()
+        .unwrap();
+    let ctl = |args: &[&str], timeout: &str| {
+        Command::new(&bins.etcdctl)
+            .env("ETCDCTL_API", "3")
+            .args(["--endpoints", &curl, "--dial-timeout", "1s", "--command-timeout", timeout])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let mut up = false;
+    for _ in 0..100 {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if ctl(&["endpoint", "status"], "1s").status.success() {
+            up = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (mut revision, mut writes) = (None, false);
+    if up {
+        // wait for the leader to apply its log, then read the revision
+        let read_ok = (0..10).any(|_| ctl(&["get", "/none", "--consistency=l"], "3s").status.success());
+        let st = ctl(&["endpoint", "status", "-w", "json"], "2s");
+        if read_ok && st.status.success() {
+            let v: Value = serde_json::from_slice(&st.stdout).unwrap();
+            revision = v[0]["Status"]["header"]["revision"].as_i64();
+        }
+        writes = ctl(&["put", "/probe", "x"], "3s").status.success();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(tmp.path().join("err")).unwrap_or_default();
+    Boot { up, revision, writes, log: text.chars().rev().take(3000).collect::<String>().chars().rev().collect() }
+}
+
+/// Our prediction vs what etcd did: willStart, and for a healthy start the
+/// revision reached.
+fn assert_matches(v: &Value, b: &Boot, ctx: &str) {
+    assert_eq!(
+        v["willStart"].as_bool(),
+        Some(b.up),
+        "{ctx}
+ours {v}
+real {b:?}"
+    );
+    if b.up && b.writes {
+        assert_eq!(
+            v["prediction"]["revisionAfterCommit"].as_i64(),
+            b.revision,
+            "{ctx}
+ours {v}
+real {b:?}"
+        );
+    }
+}
+
+/// A cleanly stopped member with `n` puts.
+fn member(bins: &EtcdBins, n: usize, extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut p = EtcdProcess::start(bins, &data, "m", extra);
+    for i in 0..n {
+        p.put(&format!("/k/{:04}", i % 40), &format!("value-{i}"));
+    }
+    p.stop();
+    (tmp, data)
+}
+
+fn wal_segments(data: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(data.join("member/wal"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wal"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Offsets of the records of a WAL segment (framing only).
+fn record_offsets(b: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut off = 0;
+    while off + 8 <= b.len() {
+        let w = u64::from_le_bytes(b[off..off + 8].try_into().unwrap());
+        if w == 0 {
+            break;
+        }
+        let n = (w & 0x00FF_FFFF_FFFF_FFFF) as usize;
+        let pad = if w >> 63 == 1 { ((w >> 56) & 7) as usize } else { 0 };
+        out.push((off, n));
+        off += 8 + n + pad;
+    }
+    out
+}
+
+#[test]
+fn clean_members_are_clean_and_predicted_exactly() {
+    for bins in [util::require_etcd34(), util::require_etcd35()].into_iter().flatten() {
+        let (_t, data) = member(&bins, 30, &[]);
+        let before = util::file_fingerprint(wal_segments(&data)[0].clone());
+        let (code, v) = check_json(&data, &[]);
+        util::assert_unchanged(wal_segments(&data)[0].clone(), &before);
+        assert_eq!(code, 0, "{v}");
+        assert_eq!(v["verdict"], "clean", "{}: {v}", bins.version);
+        assert_eq!(v["willStart"], true);
+        let b = boot(&bins, &data, "m");
+        assert!(b.writes, "{b:?}");
+        assert_matches(&v, &b, bins.version);
+    }
+}
+
+/// A load generator whose etcdctl child can be killed, so that no put is
+/// retried into the restarted copy.
+struct Load {
+    stop: Arc<AtomicBool>,
+    child: Arc<Mutex<Option<Child>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Load {
+    fn start(bins: &EtcdBins, endpoint: &str, seed: usize) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let child: Arc<Mutex<Option<Child>>> = Arc::new(Mutex::new(None));
+        let (s, c, ctl, ep) = (stop.clone(), child.clone(), bins.etcdctl.clone(), endpoint.to_string());
+        let thread = std::thread::spawn(move || {
+            let mut i = seed;
+            while !s.load(Ordering::SeqCst) {
+                i += 1;
+                // a mix of puts, deletes and txns
+                let args: Vec<String> = match i % 7 {
+                    0 => vec!["del".into(), format!("/load/{:03}", (i * 7) % 60)],
+                    1 => vec!["put".into(), format!("/big/{}", i % 5), "x".repeat(5000)],
+                    _ => vec!["put".into(), format!("/load/{:03}", i % 60), format!("v{i}")],
+                };
+                let spawned = Command::new(&ctl)
+                    .env("ETCDCTL_API", "3")
+                    .args(["--endpoints", &ep, "--dial-timeout", "1s", "--command-timeout", "2s"])
+                    .args(&args)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn();
+                let Ok(ch) = spawned else { break };
+                *c.lock().unwrap() = Some(ch);
+                loop {
+                    let mut g = c.lock().unwrap();
+                    match g.as_mut().map(|ch| ch.try_wait()) {
+                        Some(Ok(None)) => {}
+                        _ => break,
+                    }
+                    drop(g);
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            }
+        });
+        Load { stop, child, thread: Some(thread) }
+    }
+    fn stop(mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(ch) = self.child.lock().unwrap().as_mut() {
+            let _ = ch.kill();
+            let _ = ch.wait();
+        }
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+/// Real unclean shutdowns: SIGKILL under write load at varied moments, then
+/// our prediction against what etcd does on a copy.
+#[test]
+fn sigkill_under_load_predictions_match_real_etcd() {
+    let rounds: u64 = std::env::var("ETCD_FORENSICS_KILL_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(4);
+    for bins in [util::require_etcd35(), util::require_etcd34()].into_iter().flatten() {
+        for round in 0..rounds {
+            let tmp = tempfile::tempdir().unwrap();
+            let data = tmp.path().join("data");
+            let mut p = EtcdProcess::start(&bins, &data, "k", &["--snapshot-count", "50"]);
+            let load = Load::start(&bins, p.endpoint(), round as usize * 1000);
+            std::thread::sleep(Duration::from_millis(400 + round * 450));
+            p.kill(); // SIGKILL
+            load.stop();
+            let (code, v) = check_json(&data, &[]);
+            assert!(code == 0 || code == 1, "{v}");
+            let b = boot(&bins, &data, "k");
+            assert_matches(&v, &b, &format!("etcd {} round {round}", bins.version));
+            // a member that starts but cannot apply writes must be called damaged
+            if b.up && !b.writes {
+                assert_eq!(v["verdict"], "damaged", "{v}\n{b:?}");
+            }
+        }
+    }
+}
+
+/// A torn write of a record that was never applied: the last segment ends
+/// half-way through a record after the last good one (as when a power loss
+/// cuts an append). etcd repairs it and loses nothing acknowledged.
+#[test]
+fn torn_tail_of_an_unapplied_record_is_repairable() {
+    for bins in [util::require_etcd35(), util::require_etcd34()].into_iter().flatten() {
+        let (_t, data) = member(&bins, 30, &[]);
+        let seg = wal_segments(&data).pop().unwrap();
+        let b = std::fs::read(&seg).unwrap();
+        let recs = record_offsets(&b);
+        let (off, n) = *recs.iter().rev().find(|(o, n)| *n > 40 && b[o + 8] == 0x08 && b[o + 9] == 0x02).unwrap();
+        let (last_off, last_n) = *recs.last().unwrap();
+        let end = last_off + 8 + last_n.next_multiple_of(8);
+        let mut t = b[..end].to_vec();
+        t.extend_from_slice(&b[off..off + 8 + n / 2]); // half of an entry frame
+        std::fs::write(&seg, &t).unwrap();
+        let (code, v) = check_json(&data, &[]);
+        assert_eq!(code, 0, "a torn tail exits 0 without --strict: {v}");
+        assert_eq!(v["verdict"], "repairable", "{v}");
+        assert_eq!(v["willStart"], true);
+        let f = v["findings"].as_array().unwrap().iter().find(|f| f["severity"] == "warning").unwrap();
+        assert_eq!(f["location"]["file"].as_str(), Some(seg.to_str().unwrap()), "{f}");
+        assert_eq!(f["location"]["offset"].as_u64().map(|o| o >= end as u64), Some(true), "{f}");
+        assert_eq!(check_json(&data, &["--strict"]).0, 1);
+        let real = boot(&bins, &data, "m");
+        assert!(real.writes, "{real:?}");
+        assert_matches(&v, &real, bins.version);
+    }
+}
+
+/// Cutting records the db already applied: etcd "repairs" the tail and then
+/// sits below the db's consistent index.
+#[test]
+fn truncating_applied_records_is_damage_even_though_etcd_starts() {
+    let Some(bins) = util::require_etcd35() else { return };
+    let (_t, data) = member(&bins, 30, &[]);
+    let seg = wal_segments(&data).pop().unwrap();
+    let b = std::fs::read(&seg).unwrap();
+    let recs = record_offsets(&b);
+    let (off, n) = recs[recs.len() - 9]; // about four applied entries
+    std::fs::write(&seg, &b[..off + 8 + n / 2]).unwrap();
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["verdict"], "damaged");
+    assert!(codes(&v).iter().any(|c| c == "datadir.db_ahead_of_wal"), "{v}");
+    let real = boot(&bins, &data, "m");
+    assert_matches(&v, &real, "truncated applied records");
+    assert!(!real.writes, "etcd should not apply writes here: {real:?}");
+}
+
+#[test]
+fn flipped_bit_mid_segment_is_fatal_with_segment_and_offset() {
+    let Some(bins) = util::require_etcd35() else { return };
+    let (_t, data) = member(&bins, 30, &[]);
+    let seg = wal_segments(&data).pop().unwrap();
+    let mut b = std::fs::read(&seg).unwrap();
+    let recs = record_offsets(&b);
+    let (off, n) = recs[recs.len() / 2];
+    let at = off + 8 + n - 2;
+    b[at] ^= 0x04;
+    std::fs::write(&seg, &b).unwrap();
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(v["verdict"], "damaged");
+    assert_eq!(v["willStart"], false, "{v}");
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "wal.crc_mismatch")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(f["location"]["file"].as_str(), Some(seg.to_str().unwrap()));
+    let o = f["location"]["offset"].as_u64().unwrap() as usize;
+    assert!(o >= off && o <= off + 8 + n, "offset {o} not in record at {off}: {f}");
+    assert!(!boot(&bins, &data, "m").up, "etcd must refuse this WAL");
+}
+
+#[test]
+fn zeroed_run_in_last_segment_cuts_below_the_consistent_index() {
+    let Some(bins) = util::require_etcd35() else { return };
+    let (_t, data) = member(&bins, 60, &[]);
+    let seg = wal_segments(&data).pop().unwrap();
+    let mut b = std::fs::read(&seg).unwrap();
+    let recs = record_offsets(&b);
+    // zero 4 KiB from a record boundary in the middle of the log
+    let (off, _) = recs[recs.len() / 2];
+    for x in &mut b[off..off + 4096] {
+        *x = 0;
+    }
+    std::fs::write(&seg, &b).unwrap();
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["verdict"], "damaged", "{v}");
+    assert!(codes(&v).iter().any(|c| c == "datadir.db_ahead_of_wal"), "{v}");
+    let real = boot(&bins, &data, "m");
+    assert_matches(&v, &real, "zeroed run");
+    assert!(real.up && !real.writes, "observed with 3.5.1: starts, never applies a write: {real:?}");
+}
+
+#[test]
+fn db_newer_than_its_wal_starts_but_is_damaged() {
+    let Some(bins) = util::require_etcd35() else { return };
+    let (_t, data) = member(&bins, 20, &[]);
+    let old_wal = data.parent().unwrap().join("old-wal");
+    copy_dir(&data.join("member/wal"), &old_wal);
+    // more writes, then put the old WAL back
+    let mut p = EtcdProcess::start(&bins, &data, "m", &[] as &[&str]);
+    for i in 0..20 {
+        p.put(&format!("/later/{i}"), "v");
+    }
+    p.stop();
+    std::fs::remove_dir_all(data.join("member/wal")).unwrap();
+    copy_dir(&old_wal, &data.join("member/wal"));
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(v["verdict"], "damaged", "{v}");
+    assert!(codes(&v).iter().any(|c| c == "datadir.db_ahead_of_wal"), "{v}");
+    let real = boot(&bins, &data, "m");
+    assert_matches(&v, &real, "db newer than WAL");
+    assert!(real.up && !real.writes, "{real:?}");
+}
+
+#[test]
+fn db_older_than_newest_snap_refuses_to_start() {
+    let Some(bins) = util::require_etcd35() else { return };
+    let (_t, data) = member(&bins, 30, &["--snapshot-count", "10"]);
+    let old_db = data.parent().unwrap().join("old-db");
+    std::fs::copy(data.join("member/snap/db"), &old_db).unwrap();
+    let mut p = EtcdProcess::start(&bins, &data, "m", &["--snapshot-count", "10"]);
+    for i in 0..40 {
+        p.put(&format!("/later/{i}"), "v");
+    }
+    p.stop();
+    std::fs::copy(&old_db, data.join("member/snap/db")).unwrap();
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(code, 1);
+    assert!(codes(&v).iter().any(|c| c == "datadir.db.older_than_snapshot"), "{v}");
+    assert_eq!(v["willStart"], false);
+    assert!(!boot(&bins, &data, "m").up);
+}
+
+#[test]
+fn flipped_bit_in_newest_snap_etcd_falls_back() {
+    let Some(bins) = util::require_etcd35() else { return };
+    let (_t, data) = member(&bins, 60, &["--snapshot-count", "10"]);
+    let mut snaps: Vec<PathBuf> = std::fs::read_dir(data.join("member/snap"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "snap"))
+        .collect();
+    snaps.sort();
+    assert!(snaps.len() >= 2, "{snaps:?}");
+    let newest = snaps.pop().unwrap();
+    let mut b = std::fs::read(&newest).unwrap();
+    let n = b.len();
+    b[n / 2] ^= 0x01;
+    std::fs::write(&newest, &b).unwrap();
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(v["willStart"], true, "{v}");
+    assert_eq!(v["verdict"], "repairable", "{v}");
+    assert_eq!(code, 0);
+    assert!(codes(&v).iter().any(|c| c.starts_with("snap.")), "{v}");
+    assert_ne!(v["snapshot"]["path"].as_str(), Some(newest.to_str().unwrap()));
+    let real = boot(&bins, &data, "m");
+    assert!(real.writes, "{real:?}");
+    assert_matches(&v, &real, "broken newest .snap");
+}
+
+#[test]
+fn missing_wal_and_not_a_data_dir() {
+    let Some(bins) = util::require_etcd35() else { return };
+    let (_t, data) = member(&bins, 5, &[]);
+    std::fs::remove_dir_all(data.join("member/wal")).unwrap();
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(code, 1);
+    assert!(codes(&v).iter().any(|c| c == "datadir.wal.missing"), "{v}");
+    let empty = tempfile::tempdir().unwrap();
+    let out = util::ours(["check", &empty.path().display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an etcd data dir"));
+}
