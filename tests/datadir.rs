@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::util::{self, EtcdBins, EtcdOptions, EtcdProcess};
+use crate::util::{self, EtcdBins, EtcdProcess};
 
 fn check_json(dir: &Path, extra: &[&str]) -> (i32, Value) {
     let mut args = vec!["check".to_string(), "-w".into(), "json".into()];
@@ -40,6 +40,8 @@ struct Boot {
     revision: Option<i64>,
     /// A put went through.
     writes: bool,
+    /// etcd's stderr tail, shown in assertion messages (Debug).
+    #[allow(dead_code)]
     log: String,
 }
 
