@@ -13,4 +13,5 @@ mod util;
 mod cli;
 mod damage;
 mod datadir;
+mod fuzz_regressions;
 mod status_parity;
