@@ -300,6 +300,9 @@ pub struct SegmentReader<'a> {
     data: &'a [u8],
     pos: usize,
     crc: u32,
+    /// `false` after [`SegmentReader::resume_at`] with an unknown CRC: the
+    /// next record's `crc` field is adopted instead of checked.
+    crc_known: bool,
     is_last: bool,
     end: Option<SegmentEnd>,
     failed: bool,
@@ -311,7 +314,18 @@ impl<'a> SegmentReader<'a> {
     /// `crc`: the running CRC carried over from the previous segment (0
     /// when starting to read).
     pub fn new(data: &'a [u8], is_last: bool, crc: u32) -> Self {
-        SegmentReader { data, pos: 0, crc, is_last, end: None, failed: false }
+        SegmentReader { data, pos: 0, crc, crc_known: true, is_last, end: None, failed: false }
+    }
+
+    /// Start decoding at file offset `offset` of the segment `data` (the
+    /// whole file, so offsets, torn-write sectors and error locations stay
+    /// file offsets). `crc` is the running CRC just before `offset`; `None`
+    /// means unknown: the first record's `crc` field is then adopted
+    /// unchecked (as etcd's decoder adopts a CRC record's). Used to read on
+    /// past damage (`etcd-forensics wal --raw`); etcd itself never resumes.
+    pub fn resume_at(data: &'a [u8], offset: u64, is_last: bool, crc: Option<u32>) -> Self {
+        let pos = usize::try_from(offset).unwrap_or(usize::MAX).min(data.len());
+        SegmentReader { data, pos, crc: crc.unwrap_or(0), crc_known: crc.is_some(), is_last, end: None, failed: false }
     }
 
     /// The running CRC after the last good record.
@@ -432,6 +446,11 @@ impl<'a> SegmentReader<'a> {
                 )));
             }
             self.crc = crc;
+            self.crc_known = true;
+        } else if !self.crc_known {
+            // Resumed with an unknown CRC: nothing to check against.
+            self.crc = crc;
+            self.crc_known = true;
         } else {
             let computed = crc32c::crc32c_append(self.crc, data_slice.unwrap_or(&[]));
             if computed != crc {

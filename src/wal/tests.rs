@@ -706,3 +706,30 @@ fn large_segment_scan_streams() {
     assert_eq!(sum.last_index, Some(i - 1));
     assert!(n > 0);
 }
+
+#[test]
+fn resume_at_checks_from_a_known_crc_or_adopts_an_unknown_one() {
+    let mut s = first_segment(0);
+    let e1 = s.entry(1, 1, b"one");
+    let crc_after_e1 = s.crc;
+    let e2 = s.entry(1, 2, b"two");
+    s.entry(1, 3, b"three");
+    let b = s.bytes(1024);
+    // known CRC: every record is checked, offsets stay file offsets
+    let mut rd = SegmentReader::resume_at(&b, e2 as u64, true, Some(crc_after_e1));
+    let offs: Vec<u64> = rd.by_ref().map(|r| r.unwrap().offset).collect();
+    assert_eq!(offs.len(), 2);
+    assert_eq!(offs[0], e2 as u64);
+    assert_eq!(rd.crc(), s.crc);
+    // a wrong known CRC is a mismatch at the first record
+    let mut rd = SegmentReader::resume_at(&b, e2 as u64, true, Some(crc_after_e1 ^ 1));
+    let err = rd.next_record().unwrap_err();
+    assert_eq!((err.fault, err.record_offset), (Fault::CrcMismatch, e2 as u64));
+    // unknown CRC: the first record's crc is adopted, the next ones are checked
+    let mut rd = SegmentReader::resume_at(&b, e1 as u64, true, None);
+    assert_eq!(rd.by_ref().map(|r| r.unwrap().offset).count(), 3);
+    assert_eq!(rd.crc(), s.crc);
+    // and an offset past the end is simply the end
+    let mut rd = SegmentReader::resume_at(&b, u64::MAX, true, None);
+    assert!(rd.next_record().unwrap().is_none());
+}
