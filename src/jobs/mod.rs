@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod status;
+pub mod wal;
 
 /// The outcome every command maps to an exit code (0 / 1; errors are 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
