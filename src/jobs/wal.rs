@@ -627,5 +627,6 @@ impl Walker<'_, '_, '_> {
     }
 }
 
+/// Also used by the printers' tests (`output::wal`).
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

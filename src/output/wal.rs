@@ -844,4 +844,93 @@ mod tests {
         assert_eq!(lease_id(5), "0000000000000005");
         assert_eq!(hex_id(0x8e9e05c52164694d), "8e9e05c52164694d");
     }
+
+    /// The crafted WAL of the job's tests, printed both ways.
+    fn dump_sample(how: WriteOut) -> (String, WalReport) {
+        use crate::jobs::wal::tests::{SEG0, sample, write_dir};
+        use crate::jobs::wal::{DumpEvent, DumpOptions, dump, open, summarize};
+        let d = write_dir(&[(SEG0, sample().bytes(4096))]);
+        let wal = open(d.path()).unwrap();
+        let report = summarize(&wal).unwrap();
+        let mut out = Vec::new();
+        print_header(&mut out, &report, how).unwrap();
+        let stats = dump(&wal, &report, &DumpOptions::default(), &mut |ev| {
+            match ev {
+                DumpEvent::Entry(e) => print_entry(&mut out, e, how).unwrap(),
+                DumpEvent::Error(e) => print_error(&mut out, e, how).unwrap(),
+            }
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+        print_footer(&mut out, &stats, how).unwrap();
+        (String::from_utf8(out).unwrap(), report)
+    }
+
+    #[test]
+    fn json_lines_shapes() {
+        let (text, _) = dump_sample(WriteOut::Json);
+        assert!(!text.contains("secret"), "{text}");
+        let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 1 + 13);
+        let md = &lines[0]["metadata"];
+        assert_eq!(md["nodeId"], "8e9e05c52164694d");
+        assert_eq!(md["nodeIdDecimal"].as_u64(), Some(0x8e9e05c52164694d));
+        assert_eq!(md["clusterId"], "cdf818194e3a8c32");
+        assert_eq!(md["hardState"], serde_json::json!({"term": 2, "vote": "8e9e05c52164694d", "commit": 13}));
+        assert_eq!((md["entryCount"].as_u64(), md["lastIndex"].as_u64()), (Some(13), Some(13)));
+        assert_eq!(md["firstError"], Value::Null);
+        let e = |i: usize| &lines[i];
+        // keys come in a fixed, readable order
+        assert!(text.lines().nth(4).unwrap().starts_with(r#"{"term":2,"index":4,"type":"EntryNormal","op":"put""#));
+        assert_eq!(e(1)["type"], "EntryConfChange");
+        assert_eq!(e(1)["request"]["confChange"]["nodeId"], "8e9e05c52164694d");
+        assert_eq!(e(1)["request"]["confChange"]["context"]["peerURLs"][0], "http://127.0.0.1:2380");
+        assert_eq!(e(2)["op"], "noop");
+        assert_eq!(e(2)["request"], serde_json::json!({}));
+        assert_eq!(e(3)["request"]["v2"]["path"], "/0/version");
+        assert_eq!(e(3)["requestId"], "7");
+        assert_eq!(e(4)["requestId"], "10");
+        assert_eq!(e(4)["request"]["header"]["id"], "10");
+        assert_eq!(e(4)["request"]["put"], serde_json::json!({"key": "foo", "value": "bar"}));
+        assert_eq!(e(5)["request"]["put"], serde_json::json!({"keyBase64": "/wA=", "value": "v"}));
+        assert_eq!(e(6)["request"]["deleteRange"], serde_json::json!({"key": "a", "rangeEnd": "b"}));
+        let txn = &e(7)["request"]["txn"];
+        assert_eq!(txn["success"][0]["requestTxn"]["success"][0]["requestPut"]["key"], "in");
+        assert_eq!(txn["failure"][0]["requestPut"]["value"], "x");
+        assert_eq!(txn["compare"], serde_json::json!([]));
+        assert_eq!(e(8)["request"]["compaction"], serde_json::json!({"revision": 3, "physical": true}));
+        assert_eq!(e(9)["request"]["leaseGrant"], serde_json::json!({"ttl": 60, "id": "000000000000694d"}));
+        let add = &e(10)["request"]["authUserAdd"];
+        assert_eq!(
+            (&add["password"], &add["hashedPassword"]),
+            (&Value::from("<redacted>"), &Value::from("<redacted>"))
+        );
+        assert_eq!(e(11)["request"]["authUserChangePassword"]["password"], "<redacted>");
+        assert_eq!(e(12)["request"]["authenticate"]["simpleToken"], "<redacted>");
+        assert_eq!(e(13)["op"], "undecodable");
+        assert_eq!(e(13)["request"]["undecodable"]["dataSize"], 3);
+        for l in &lines[1..] {
+            assert_eq!(l["segment"], "0000000000000000-0000000000000000.wal");
+            assert!(l["offset"].as_u64().unwrap() > 0);
+            assert!(l.get("crc").is_none());
+        }
+    }
+
+    #[test]
+    fn simple_is_a_readable_table() {
+        let (text, report) = dump_sample(WriteOut::Simple);
+        assert!(!text.contains("secret"), "{text}");
+        assert!(text.contains("nodeID=8e9e05c52164694d clusterID=cdf818194e3a8c32 term=2 commitIndex=13"), "{text}");
+        assert!(text.contains("   2\t         4\tnorm\tput id=10 {\"key\":\"foo\",\"value\":\"bar\"}\n"), "{text}");
+        assert!(text.contains("\tconf\tconfchange:AddNode {"), "{text}");
+        assert!(text.contains("\tnorm\tnoop\n"), "{text}");
+        assert!(text.contains("Entries shown: 13 of 13 read"), "{text}");
+        let mut s = Vec::new();
+        print_summary(&mut s, &report, WriteOut::Simple).unwrap();
+        let s = String::from_utf8(s).unwrap();
+        assert!(s.contains("verdict:        clean") && s.contains("last index:     13"), "{s}");
+        let mut v = Vec::new();
+        print_verdict(&mut v, &report).unwrap();
+        assert!(v.is_empty());
+    }
 }
