@@ -165,6 +165,7 @@ pub(crate) fn write_dir(segs: &[(&str, Vec<u8>)]) -> tempfile::TempDir {
 
 /// An owned copy of what the sink saw.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // test-only, a few dozen of them
 pub(crate) enum Seen {
     Entry { index: u64, offset: u64, label: String, request: DecodedRequest, crc: CrcCheck },
     Error { fault: Fault, offset: u64, resume_at: Option<u64> },
