@@ -13,3 +13,4 @@ mod util;
 mod cli;
 mod damage;
 mod status_parity;
+mod wal_dump;
