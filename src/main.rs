@@ -22,11 +22,11 @@ EXIT CODES:
 
 const WAL_EXIT_CODES: &str = "\
 EXAMPLES:
-  etcd-forensics wal /var/lib/etcd                      all entries, etcd-dump-logs style
-  etcd-forensics wal /var/lib/etcd -w json | jq .       JSON lines: metadata, then one entry per line
-  etcd-forensics wal /var/lib/etcd --summary            ids, hard state, index range, first error
-  etcd-forensics wal member/wal --entry-type IRRPut,IRRDeleteRange --start-index 1000 --end-index 2000
-  etcd-forensics wal /var/lib/etcd --raw                read on past damage, report every error
+  etcd-forensics wal /var/lib/etcd                  all entries, etcd-dump-logs style
+  etcd-forensics wal /var/lib/etcd -w json | jq .   JSON lines: metadata, then one per entry
+  etcd-forensics wal /var/lib/etcd --summary        ids, hard state, index range, first error
+  etcd-forensics wal member/wal --entry-type IRRPut,IRRDeleteRange --start-index 1000
+  etcd-forensics wal /var/lib/etcd --raw            read on past damage, report every error
 
 EXIT CODES:
   0  the WAL reads cleanly, or its only fault is a torn tail that etcd repairs at boot

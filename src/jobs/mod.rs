@@ -1,4 +1,5 @@
-//! Jobs: what the commands do. Each returns a report; none prints.
+//! Jobs: what the commands do. Each returns a report (`wal` also hands
+//! entries to a caller's sink as it reads them); none prints.
 
 pub mod check;
 pub mod status;

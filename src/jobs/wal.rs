@@ -128,22 +128,22 @@ impl WalReport {
 /// Pass 1: read the WAL as etcd does, from the first segment.
 pub fn summarize(wal: &WalDir) -> Result<WalReport> {
     let mut count = 0u64;
-    // the last record visited: (segment index, offset, was a counted entry)
-    let mut last: Option<(usize, u64, bool)> = None;
-    let segs = wal.segments();
+    // the last record visited: (its segment, offset, was a counted entry);
+    // the pointer only identifies the segment, it is never dereferenced
+    let mut last: Option<(*const crate::wal::Segment, u64, bool)> = None;
     let summary = wal.scan_with(ScanStart::All, |seg, rec| {
         let counted = rec.kind() == RecordType::Entry && rec.entry().is_ok();
         if counted {
             count += 1;
         }
-        let si = segs.iter().position(|s| std::ptr::eq(s, seg)).unwrap_or(usize::MAX);
-        last = Some((si, rec.offset, counted));
+        last = Some((seg, rec.offset, counted));
     })?;
     // The scan visits a record before its ReadAll checks; a record that
     // fails them (an index gap) is where etcd stops, so it is not read.
-    if let (Some(f), Some((si, off, true))) = (&summary.fault, last) {
+    if let (Some(f), Some((seg, off, true))) = (&summary.fault, last) {
         let file = f.error.location().file.as_deref();
-        if segs.get(si).is_some_and(|s| Some(s.path.as_path()) == file) && off == f.record_offset {
+        let same = wal.segments().iter().any(|s| std::ptr::eq(s, seg) && Some(s.path.as_path()) == file);
+        if same && off == f.record_offset {
             count = count.saturating_sub(1);
         }
     }
