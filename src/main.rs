@@ -288,6 +288,9 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
                     );
                 }
             }
+            // Entries come by the million: one write per line would dominate.
+            let mut out = io::BufWriter::with_capacity(1 << 16, out);
+            let out: &mut dyn Write = &mut out;
             let path = jobs::wal::resolve_wal_dir(dir.as_deref(), wal_dir.as_deref())?;
             let wal = jobs::wal::open(&path)?;
             let report = jobs::wal::summarize(&wal)?;
