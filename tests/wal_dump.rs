@@ -270,6 +270,17 @@ fn check_version(bins: &EtcdBins) {
     let text = util::assert_success(&out);
     assert!(text.contains("verdict:        clean"), "{text}");
 
+    // a reader that goes away early is not an error
+    let mut child = util::ours_cmd()
+        .args(["wal", data])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", util::show(&out));
+
     // --- a torn tail: etcd repairs it, we warn and exit 0 ---------------
     let (_torn_tmp, torn) = util::copy_to_temp(&w.data);
     let seg = last_segment(&torn);
