@@ -15,3 +15,4 @@ mod damage;
 mod datadir;
 mod fuzz_regressions;
 mod status_parity;
+mod wal_dump;

@@ -1,7 +1,9 @@
-//! Jobs: what the commands do. Each returns a report; none prints.
+//! Jobs: what the commands do. Each returns a report (`wal` also hands
+//! entries to a caller's sink as it reads them); none prints.
 
 pub mod check;
 pub mod status;
+pub mod wal;
 
 /// The outcome every command maps to an exit code (0 / 1; errors are 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]

@@ -8,6 +8,7 @@
 pub mod check;
 pub mod status;
 pub mod table;
+pub mod wal;
 
 /// `-w/--write-out`, as in etcdutl.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -33,7 +33,10 @@ pub enum Fault {
     ZeroRunMidLog,
     /// A length word claims more bytes than the file has left
     /// (3.5.5+: `max entry size limit exceeded`, repairable on the last
-    /// segment; 3.4: fatal only if N ≥ 10 MiB − P).
+    /// segment; 3.4: fatal only if N ≥ 10 MiB − P). A record whose present
+    /// bytes start the `walpb.Record` its length word announces was cut by
+    /// the end of the file instead: [`Fault::TornTail`] or
+    /// [`Fault::TruncatedSegment`].
     MaxSizeExceeded,
     /// A record (or its payload) does not decode as protobuf.
     ProtoError,

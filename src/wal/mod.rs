@@ -33,8 +33,9 @@
 //! etcd does about it, [`EtcdOutcome`]):
 //!
 //! * every record fits in its file; a record with N + P beyond the bytes
-//!   left is [`Fault::MaxSizeExceeded`], one cut by the end of the file is
-//!   a [`Fault::TornTail`] (last segment) or [`Fault::TruncatedSegment`];
+//!   left is [`Fault::MaxSizeExceeded`], one cut by the end of the file (its
+//!   bytes there start the record its length word announces) is a
+//!   [`Fault::TornTail`] (last segment) or [`Fault::TruncatedSegment`];
 //!   lengths are never used to allocate;
 //! * `crc` = CRC32C-update(running CRC, data) for every data record, and
 //!   the running CRC is one chain over all segments: each segment's CRC

@@ -8,7 +8,12 @@
 //! 2. length word 0 → end of the records of this file ([`SegmentEnd::ZeroWord`]);
 //! 3. N + P larger than the bytes left after the frame start →
 //!    [`Fault::MaxSizeExceeded`] (etcd 3.5.5+'s check; nothing is allocated
-//!    from the length word, records are slices of the map);
+//!    from the length word, records are slices of the map), unless the
+//!    bytes that are there start the `walpb.Record` the length word
+//!    announces (type 1–5, crc, a data length adding up to exactly N) and
+//!    N is below 3.4's limit: then the file was cut inside a real record,
+//!    an unexpected EOF in every version (3.5.5+ words it as the size
+//!    check, wrapping `io.ErrUnexpectedEOF`), as in step 4;
 //! 4. the frame runs past the end of the file → unexpected EOF;
 //! 5. `walpb.Record` does not decode → torn (last segment) or proto error;
 //! 6. non-CRC record: running CRC R := CRC32C-update(R, data) must equal
@@ -280,6 +285,35 @@ pub fn is_torn(body: &[u8], file_offset: u64) -> bool {
     false
 }
 
+/// Do the bytes `present` of a frame cut by the end of the file start the
+/// `walpb.Record` its length word announces: field 1 type 1–5, field 2
+/// crc, field 3 with a length that makes the record exactly `n` bytes?
+/// Then the file was cut inside a real record; a damaged length word
+/// almost never passes this.
+pub fn is_cut_record(present: &[u8], n: u64) -> bool {
+    fn check(b: &[u8], n: u64) -> Option<bool> {
+        let mut pos = 0usize;
+        let mut next = || {
+            let (v, used) = b.get(pos..).and_then(wire::read_varint)?;
+            pos += used;
+            Some((v, pos))
+        };
+        let (key, _) = next()?;
+        let (t, _) = next()?;
+        // A CRC record has no data: it cannot be cut after its length word.
+        let t = i64::try_from(t).ok()?;
+        if key != 0x08 || !(record_type::METADATA..=record_type::SNAPSHOT).contains(&t) || t == record_type::CRC {
+            return None;
+        }
+        let (key, _) = next()?;
+        next()?; // crc
+        let (key3, _) = next()?;
+        let (len, header) = next()?;
+        (key == 0x10 && key3 == 0x1a).then_some((header as u64).checked_add(len)? == n)
+    }
+    check(present, n).unwrap_or(false)
+}
+
 /// Index of the first non-zero byte of `s`.
 pub fn first_nonzero(s: &[u8]) -> Option<usize> {
     // Word at a time: a 64 MB preallocated tail is scanned often.
@@ -300,6 +334,9 @@ pub struct SegmentReader<'a> {
     data: &'a [u8],
     pos: usize,
     crc: u32,
+    /// `false` after [`SegmentReader::resume_at`] with an unknown CRC: the
+    /// next record's `crc` field is adopted instead of checked.
+    crc_known: bool,
     is_last: bool,
     end: Option<SegmentEnd>,
     failed: bool,
@@ -311,7 +348,18 @@ impl<'a> SegmentReader<'a> {
     /// `crc`: the running CRC carried over from the previous segment (0
     /// when starting to read).
     pub fn new(data: &'a [u8], is_last: bool, crc: u32) -> Self {
-        SegmentReader { data, pos: 0, crc, is_last, end: None, failed: false }
+        SegmentReader { data, pos: 0, crc, crc_known: true, is_last, end: None, failed: false }
+    }
+
+    /// Start decoding at file offset `offset` of the segment `data` (the
+    /// whole file, so offsets, torn-write sectors and error locations stay
+    /// file offsets). `crc` is the running CRC just before `offset`; `None`
+    /// means unknown: the first record's `crc` field is then adopted
+    /// unchecked (as etcd's decoder adopts a CRC record's). Used to read on
+    /// past damage (`etcd-forensics wal --raw`); etcd itself never resumes.
+    pub fn resume_at(data: &'a [u8], offset: u64, is_last: bool, crc: Option<u32>) -> Self {
+        let pos = usize::try_from(offset).unwrap_or(usize::MAX).min(data.len());
+        SegmentReader { data, pos, crc: crc.unwrap_or(0), crc_known: crc.is_some(), is_last, end: None, failed: false }
     }
 
     /// The running CRC after the last good record.
@@ -379,6 +427,19 @@ impl<'a> SegmentReader<'a> {
         let body_len = n.saturating_add(p);
         if body_len > avail {
             // etcd 3.5.5+: recBytes > fileSize - lastValidOff - padBytes
+            let present = rest.get(FRAME_SIZE as usize..).unwrap_or(&[]);
+            if n < MAX_RECORD_BYTES_V34.saturating_sub(p) && is_cut_record(present, n) {
+                let have = avail - FRAME_SIZE;
+                let e = Error::at(ErrorKind::Truncated { need: body_len, have }, at + FRAME_SIZE);
+                return Err(self.unexpected_eof(
+                    at,
+                    e,
+                    Some(format!(
+                        "the file ends inside the record ({n} bytes announced, {have} left); \
+                         etcd 3.5.5+ words this unexpected EOF as `max entry size limit exceeded`"
+                    )),
+                ));
+            }
             let e = Error::at(ErrorKind::Truncated { need: FRAME_SIZE.saturating_add(body_len), have: avail }, at);
             let v34 = if n >= MAX_RECORD_BYTES_V34.saturating_sub(p) {
                 "etcd 3.4 and 3.5.0-3.5.4 refuse it outright (not repairable)"
@@ -432,6 +493,11 @@ impl<'a> SegmentReader<'a> {
                 )));
             }
             self.crc = crc;
+            self.crc_known = true;
+        } else if !self.crc_known {
+            // Resumed with an unknown CRC: nothing to check against.
+            self.crc = crc;
+            self.crc_known = true;
         } else {
             let computed = crc32c::crc32c_append(self.crc, data_slice.unwrap_or(&[]));
             if computed != crc {

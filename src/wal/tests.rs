@@ -706,3 +706,63 @@ fn large_segment_scan_streams() {
     assert_eq!(sum.last_index, Some(i - 1));
     assert!(n > 0);
 }
+
+#[test]
+fn resume_at_checks_from_a_known_crc_or_adopts_an_unknown_one() {
+    let mut s = first_segment(0);
+    let e1 = s.entry(1, 1, b"one");
+    let crc_after_e1 = s.crc;
+    let e2 = s.entry(1, 2, b"two");
+    s.entry(1, 3, b"three");
+    let b = s.bytes(1024);
+    // known CRC: every record is checked, offsets stay file offsets
+    let mut rd = SegmentReader::resume_at(&b, e2 as u64, true, Some(crc_after_e1));
+    let offs: Vec<u64> = rd.by_ref().map(|r| r.unwrap().offset).collect();
+    assert_eq!(offs.len(), 2);
+    assert_eq!(offs[0], e2 as u64);
+    assert_eq!(rd.crc(), s.crc);
+    // a wrong known CRC is a mismatch at the first record
+    let mut rd = SegmentReader::resume_at(&b, e2 as u64, true, Some(crc_after_e1 ^ 1));
+    let err = rd.next_record().unwrap_err();
+    assert_eq!((err.fault, err.record_offset), (Fault::CrcMismatch, e2 as u64));
+    // unknown CRC: the first record's crc is adopted, the next ones are checked
+    let mut rd = SegmentReader::resume_at(&b, e1 as u64, true, None);
+    assert_eq!(rd.by_ref().filter(|r| r.is_ok()).count(), 3);
+    assert_eq!(rd.crc(), s.crc);
+    // and an offset past the end is simply the end
+    let mut rd = SegmentReader::resume_at(&b, u64::MAX, true, None);
+    assert!(rd.next_record().unwrap().is_none());
+}
+
+#[test]
+fn record_cut_far_from_its_end_is_a_torn_tail_not_a_size_error() {
+    let s = first_segment(2);
+    let at = s.buf.len();
+    let mut s2 = Seg { buf: s.buf.clone(), crc: s.crc };
+    s2.entry(1, 3, &[0x5a; 300]);
+    // cut 100 bytes into the 300-byte entry: N + P > bytes left, which
+    // etcd 3.5.5+'s size check catches before reading, but the record's
+    // header is there and adds up: the file was cut inside it
+    let cut = &s2.buf[..at + 100];
+    let (_, err, _) = records(cut, true);
+    let err = err.unwrap();
+    assert_eq!((err.fault, err.outcome, err.record_offset), (Fault::TornTail, EtcdOutcome::Repairs, at as u64));
+    assert!(err.note.as_deref().unwrap().contains("max entry size limit exceeded"), "{:?}", err.note);
+    assert_eq!(err.error.location().offset, Some(at as u64 + 8));
+    let (_, err, _) = records(cut, false);
+    assert_eq!(err.unwrap().fault, Fault::TruncatedSegment);
+    let d = write_dir(&[(SEG0, cut.to_vec())]);
+    let sum = scan(d.path());
+    assert_eq!(sum.fault.as_ref().unwrap().fault, Fault::TornTail);
+    assert_eq!(sum.repair.as_ref().unwrap().offset, at as u64);
+    // the same bytes behind a length word that does not add up: damage to
+    // the word, still etcd 3.5.5+'s size error
+    let mut bad = cut.to_vec();
+    let word = u64::from_le_bytes(bad[at..at + 8].try_into().unwrap());
+    bad[at..at + 8].copy_from_slice(&(word + 8).to_le_bytes());
+    let (_, err, _) = records(&bad, true);
+    assert_eq!(err.unwrap().fault, Fault::MaxSizeExceeded);
+    // too short to tell: a size error
+    assert!(!record::is_cut_record(&[0x08, 0x02], 40));
+    assert!(!record::is_cut_record(&[], 40));
+}
