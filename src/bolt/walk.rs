@@ -259,7 +259,7 @@ where
                 findings.push(tf(
                     Finding::damage("bolt.freelist.reachable_freed", page_loc(db, id), format!("page {id}: reachable freed"))
                         .meaning("the freelist says this page is free while the tree still uses it; the next write would overwrite live data (bbolt check: \"reachable freed\")")
-                        .action("do not start etcd on this file; restore from a snapshot or salvage"),
+                        .action("do not start etcd on this file; restore from a snapshot"),
                     &[],
                     None,
                     None,
@@ -328,7 +328,7 @@ where
                     ),
                 )
                 .meaning("the bucket cannot be opened; everything in it is unreachable")
-                .action("salvage can scan the file for its pages"),
+                .action("restore from a snapshot"),
                 path,
                 None,
                 None,
@@ -630,8 +630,7 @@ fn meaning_for(code: &str) -> &'static str {
 }
 
 const LOST_SUBTREE: &str = "bbolt cannot read this page; the keys stored under it are unreachable";
-const ACTION_RESTORE: &str =
-    "restore from a good snapshot, or run `etcd-forensics salvage` to rescue the readable keys";
+const ACTION_RESTORE: &str = "restore from a good snapshot; on a multi-member cluster remove this member and add it back (it resyncs from the leader)";
 
 fn branch<'a, S: Sink<'a>>(
     ctx: &Ctx<'_, 'a>,
@@ -810,7 +809,7 @@ fn load_freelist(ctx: &Ctx<'_, '_>, findings: &mut Vec<TreeFinding>) -> (Option<
             Finding::damage(code, loc.clone(), what)
                 .page_type("freelist")
                 .meaning("bbolt cannot load the freelist; the file does not open (etcd on Linux ignores a persisted freelist only if it was never written)")
-                .action("restore from a snapshot, or salvage"),
+                .action("restore from a snapshot"),
             &[],
             None,
             None,

@@ -355,7 +355,7 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
         cx.fatal(
             Finding::damage("wal.commit_out_of_range", loc(&paths.wal_dir, None), format!("HardState commit {commit} is beyond the last entry in the WAL ({last})"))
                 .meaning(format!("etcd panics at boot: \"state.commit {commit} is out of range [{snap_index}, {last}]\"; committed entries {}..={commit} are lost from this member's log", last + 1))
-                .action("this member cannot be repaired in place: remove it from the cluster and add it back (it resyncs from the leader); for a single-member cluster restore from a snapshot or `etcd-forensics salvage`"),
+                .action("this member cannot be repaired in place: remove it from the cluster and add it back (it resyncs from the leader); for a single-member cluster restore from a snapshot"),
         );
     }
     if db_src.is_some() && ci > 0 {
@@ -501,7 +501,7 @@ fn db_facts_of(path: &Path, scan: &DbScan, cx: &mut Ctx) -> DbFacts {
                 "CORRUPT",
                 Finding::damage("datadir.alarm.corrupt", loc(path, None), format!("CORRUPT alarm active (raised against member {:x})", a.member_id))
                     .meaning("a corruption check found members' data diverged; the cluster refuses writes while it is active")
-                    .action("find the diverged member (`etcd-forensics diff`, `etcdctl endpoint hashkv`), replace it from a healthy member, then `etcdctl alarm disarm`"),
+                    .action("find the diverged member (`etcdctl endpoint hashkv` on each, or `etcd-forensics status` on copies of their dbs), replace it from a healthy member, then `etcdctl alarm disarm`"),
             ),
             _ => ("NONE", Finding::info("datadir.alarm.other", loc(path, None), format!("alarm {} for member {:x}", a.alarm, a.member_id))),
         };
@@ -570,7 +570,7 @@ fn wal_fault_finding(f: &crate::wal::WalError, s: &WalSummary) -> Finding {
         EtcdOutcome::DropsSilently => (
             Severity::Damage,
             format!("etcd stops reading {seg} at offset {off} and zeroes everything after it on start: the records after the zero run are lost silently"),
-            "copy the data dir before starting etcd; on a multi-member cluster remove and re-add this member, on a single member `etcd-forensics salvage` it".to_string(),
+            "copy the data dir before starting etcd; on a multi-member cluster remove and re-add this member, on a single member restore from a snapshot (etcd would start without those records)".to_string(),
         ),
         EtcdOutcome::Fails | EtcdOutcome::Panics => (
             Severity::Damage,
@@ -578,7 +578,7 @@ fn wal_fault_finding(f: &crate::wal::WalError, s: &WalSummary) -> Finding {
                 "etcd refuses to start: \"{}\" in {seg} at offset {off}; entries from index {first_lost} on cannot be read",
                 f.fault.etcd_message()
             ),
-            "on a multi-member cluster remove this member and add it back (it resyncs from the leader); on a single member restore from a snapshot or run `etcd-forensics salvage`".to_string(),
+            "on a multi-member cluster remove this member and add it back (it resyncs from the leader); on a single member restore from a snapshot".to_string(),
         ),
     };
     let mut meaning = meaning;

@@ -106,7 +106,7 @@ impl<'a> EtcdSink<'a> {
                 )
                 .bucket(Some("key".into()))
                 .meaning("etcd 3.4/3.5 misread this entry at boot; 3.6 panics \"invalid revision length\"")
-                .action("salvage the data dir; the entry cannot be trusted"),
+                .action("restore from a snapshot; on a multi-member cluster remove this member and add it back"),
             );
             return;
         };
@@ -125,7 +125,7 @@ impl<'a> EtcdSink<'a> {
                 .bucket(Some("key".into()))
                 .revisions(revs)
                 .meaning("etcd fails at boot: \"failed to unmarshal mvccpb.KeyValue\"")
-                .action("salvage the data dir (the damaged revision is dropped) or restore from a snapshot"),
+                .action("restore from a snapshot; on a multi-member cluster remove this member and add it back (it resyncs from the leader)"),
             ),
             Ok(kv) => {
                 let bad = if kv.key.is_empty() {
@@ -151,7 +151,7 @@ impl<'a> EtcdSink<'a> {
                             .bucket(Some("key".into()))
                             .revisions(revs)
                             .meaning("etcd would load this revision with wrong metadata; reads and watches of this key may return wrong data")
-                            .action("compare with another member (`etcd-forensics diff`) or restore from a snapshot"),
+                            .action("compare with a healthy member (`etcdctl endpoint hashkv`) and restore from a snapshot if they differ"),
                     );
                 }
                 if rev.tombstone {
@@ -380,14 +380,14 @@ fn scan_tree(data: &[u8], opts: &ScanOptions) -> DbScan {
                         Finding::damage("bolt.meta.invalid", Location::page(u64::from(s.index), s.offset), format!("meta page {}: {p}", s.index))
                             .page_type("meta")
                             .meaning("neither meta page is valid: bbolt cannot open the file (etcd panics \"failed to open database\")")
-                            .action("restore from a snapshot; `etcd-forensics salvage` can scan the pages for keys"),
+                            .action("restore from a snapshot; on a multi-member cluster remove this member and add it back"),
                     );
                 }
             }
             scan.findings.push(
                 Finding::damage("bolt.open", fail.error.location().clone(), fail.error.to_string())
                     .meaning("this is not a usable bbolt file; etcd and etcdutl refuse it")
-                    .action("check that this is an etcd db or `etcdctl snapshot save` file; if it is, restore from another snapshot or salvage"),
+                    .action("check that this is an etcd db or `etcdctl snapshot save` file; if it is, restore from another snapshot"),
             );
             return scan;
         }
