@@ -487,7 +487,6 @@ impl Scanner {
     /// ReadAll's per-record checks. Returns the fault that stops reading.
     fn on_record(&mut self, si: usize, rec: &Record<'_>) -> Option<WalError> {
         let pos = RecordPos { segment: si, offset: rec.offset };
-        let path = self.seg_path(si);
         let first_in_segment = self.summary.segments.get(si).is_some_and(|s| s.records == 0);
         if let Some(s) = self.summary.segments.get_mut(si) {
             s.records += 1;
@@ -495,9 +494,11 @@ impl Scanner {
         self.summary.record_count += 1;
         self.summary.largest_record = self.summary.largest_record.max(rec.len);
         for a in rec.anomalies() {
+            let path = self.seg_path(si);
             self.anomaly(a.code(), Location::at(rec.offset).with_file(&path), a.describe());
         }
         if first_in_segment && rec.kind() != RecordType::Crc {
+            let path = self.seg_path(si);
             self.anomaly(
                 "wal.segment_without_crc_record",
                 Location::at(rec.offset).with_file(&path),
