@@ -484,3 +484,48 @@ fn killed_restore_leaves_no_data_dir() {
     }
     eprintln!("{killed_midway} of 12 restores were killed before publishing");
 }
+
+/// etcdctl 3.4's restore deletes (at a new revision) every live user key
+/// named like a key of the `members`/`members_removed` buckets; so does our
+/// 3.4 layout, and the result is etcdctl's, byte for byte in content.
+#[test]
+fn etcdctl_3_4_deletes_user_keys_named_like_members() {
+    let Some(bins) = util::require_etcd34() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut etcd = EtcdProcess::start(&bins, tmp.path().join("src"), "src", &[] as &[&str]);
+    let v: Value =
+        serde_json::from_str(&util::assert_success(&etcd.etcdctl(["endpoint", "status", "-w", "json"]))).unwrap();
+    let id = format!("{:x}", v[0]["Status"]["header"]["member_id"].as_u64().unwrap());
+    etcd.put("a", "1");
+    etcd.put(&id, "named like the member");
+    etcd.put("b", "2");
+    let snap = tmp.path().join("snap.db");
+    util::assert_success(&etcd.etcdctl(["snapshot", "save", &snap.display().to_string()]));
+    etcd.stop();
+    let flags = one_member("http://127.0.0.1:25801");
+    let mut ours = flags.clone();
+    ours.extend(["--etcd-version".to_string(), "3.4".to_string(), "-w".into(), "json".into()]);
+    let out = ours_restore(&snap, &tmp.path().join("ours"), &ours);
+    let plan: Value = serde_json::from_str(&util::assert_success(&out)).unwrap();
+    assert_eq!(plan["deletedMemberNamedKeys"], serde_json::json!([id]));
+    assert_eq!(plan["revision"], 5);
+    etcdctl34_restore(&bins, &snap, &tmp.path().join("theirs"), &flags);
+    compare_dirs(&bins, &tmp.path().join("ours"), &tmp.path().join("theirs"));
+    // the 3.5 layout leaves user keys alone, as etcdutl does
+    let plan35 = ours_restore_json(&snap, &tmp.path().join("ours35"), &flags);
+    assert_eq!(plan35["revision"], 4);
+}
+
+/// What we restore passes our own data-dir check.
+#[test]
+fn our_check_passes_a_restored_dir() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("d");
+    util::assert_success(&ours_restore(
+        &util::fixture("v3.5.1/snapshot.db"),
+        &data,
+        &one_member("http://127.0.0.1:25801"),
+    ));
+    let out = util::ours(["check", &data.display().to_string()]);
+    assert!(out.status.success(), "{}", util::show(&out));
+}
