@@ -18,6 +18,7 @@ pub mod bytes;
 pub mod datadir;
 pub mod error;
 pub mod jobs;
+pub mod membership;
 pub mod mvcc;
 pub mod output;
 pub mod proto;

@@ -14,5 +14,6 @@ mod cli;
 mod damage;
 mod datadir;
 mod fuzz_regressions;
+mod restore;
 mod status_parity;
 mod wal_dump;

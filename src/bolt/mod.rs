@@ -1,10 +1,11 @@
-//! The bbolt file format: reading and checking.
+//! The bbolt file format: reading, checking and writing.
 //!
 //! * [`layout`]: offsets and constants, with the byte diagram;
 //! * [`meta`]: the two meta pages;
 //! * [`page`]: page headers and elements;
 //! * [`db`]: opening a file (page-size detection, meta selection);
 //! * [`walk`]: walking every bucket's tree with `tx.Check()`'s invariants.
+//! * [`write`]: writing a fresh, compact file from ordered buckets (bulk load).
 //!
 //! This module knows bytes, not etcd: revision keys, protobuf values and
 //! bucket names mean nothing here.
@@ -14,6 +15,7 @@ pub mod layout;
 pub mod meta;
 pub mod page;
 pub mod walk;
+pub mod write;
 
 pub use db::{Db, MetaSlot, OpenFailure};
 pub use meta::{Meta, MetaProblem};

@@ -6,6 +6,7 @@
 //! keys are only ever added.
 
 pub mod check;
+pub mod restore;
 pub mod status;
 pub mod table;
 pub mod wal;

@@ -33,6 +33,7 @@
 pub mod name;
 pub mod snapfile;
 pub mod v2store;
+pub mod write;
 
 pub use name::{SnapFileKind, SnapFiles, SnapName};
 pub use snapfile::{

@@ -61,6 +61,7 @@ pub mod layout;
 pub mod record;
 pub mod repair;
 pub mod segment;
+pub mod write;
 
 pub use dir::{
     Anomaly, MetadataRecord, RecordPos, ScanStart, SegmentSummary, SnapshotRecord, StateRecord, WalDir, WalSummary,
