@@ -4,13 +4,15 @@
 //! * [`meta`]: the two meta pages;
 //! * [`page`]: page headers and elements;
 //! * [`db`]: opening a file (page-size detection, meta selection);
-//! * [`walk`]: walking every bucket's tree with `tx.Check()`'s invariants.
+//! * [`walk`]: walking every bucket's tree with `tx.Check()`'s invariants;
+//! * [`lookup`]: point reads of one top-level bucket, without a walk.
 //!
 //! This module knows bytes, not etcd: revision keys, protobuf values and
 //! bucket names mean nothing here.
 
 pub mod db;
 pub mod layout;
+pub mod lookup;
 pub mod meta;
 pub mod page;
 pub mod walk;
