@@ -229,37 +229,31 @@ pub struct UserInfo {
 }
 
 /// One permission of a role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PermInfo {
     /// READ, WRITE or READWRITE.
     pub perm_type: &'static str,
-    pub key: String,
-    /// Empty: the single key; `\x00`: every key from `key` on.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub range_end: String,
+    pub key: Vec<u8>,
+    /// Empty: the single key; `[0]`: every key from `key` on.
+    pub range_end: Vec<u8>,
     /// The range is exactly the keys starting with `key`.
     pub prefix: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleInfo {
     pub name: String,
     pub permissions: Vec<PermInfo>,
 }
 
 /// Auth as the db records it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuthInfo {
     /// `auth/authEnabled`; absent until auth was first toggled.
     pub enabled: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub revision: Option<u64>,
     pub users: Vec<UserInfo>,
     pub roles: Vec<RoleInfo>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
 }
 
@@ -300,8 +294,8 @@ pub fn auth(auth: &[(&[u8], &[u8])], users: &[(&[u8], &[u8])], roles: &[(&[u8], 
                             Ok(PermissionType::Readwrite) => "READWRITE",
                             Err(_) => "UNKNOWN",
                         },
-                        key: show_bytes(&p.key),
-                        range_end: show_bytes(&p.range_end),
+                        key: p.key.clone(),
+                        range_end: p.range_end.clone(),
                         prefix: !p.range_end.is_empty() && p.range_end == super::index::prefix_end(&p.key),
                     })
                     .collect(),
@@ -359,8 +353,8 @@ mod tests {
         let a = auth(&[(b"authEnabled", b"\x01")], &[(b"bob", &u)], &[(b"writer", &r)]);
         assert!(a.enabled);
         assert!(a.users[0].has_password);
-        let json = serde_json::to_string(&a).unwrap();
-        assert!(!json.contains("$2a$"), "{json}");
+        let shown = format!("{a:?}");
+        assert!(!shown.contains("$2a$") && !shown.contains("36, 50, 97, 36"), "{shown}");
         assert_eq!(a.roles[0].permissions[0].perm_type, "READWRITE");
         assert!(a.roles[0].permissions[0].prefix);
     }
