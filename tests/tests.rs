@@ -14,5 +14,6 @@ mod cli;
 mod damage;
 mod datadir;
 mod fuzz_regressions;
+mod inspect;
 mod status_parity;
 mod wal_dump;
