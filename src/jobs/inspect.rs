@@ -511,3 +511,166 @@ impl<'a> Store<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bolt::layout::{BUCKET_LEAF_FLAG, NO_FREELIST};
+    use crate::bolt::meta::tests::meta_page;
+    use crate::bolt::page::tests::leaf_page;
+    use crate::mvcc::index::tests::History;
+    use crate::mvcc::revision::Revision;
+
+    const PS: usize = 4096;
+
+    type Kvs = Vec<(Vec<u8>, Vec<u8>)>;
+
+    fn inline_bucket(kvs: &[(&[u8], &[u8])]) -> Vec<u8> {
+        let size = 16 + 16 * kvs.len() + kvs.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+        let entries: Vec<(&[u8], &[u8], u32)> = kvs.iter().map(|(k, v)| (*k, *v, 0)).collect();
+        let mut b = vec![0u8; 16];
+        b.extend(leaf_page(0, size, &entries));
+        b
+    }
+
+    /// A bbolt file: root leaf (page 2) with the `key` bucket (page 3)
+    /// and an inline `meta` bucket; `key: None` leaves the `key` bucket out.
+    fn db(key: Option<&Kvs>, meta: &[(&[u8], Vec<u8>)]) -> Vec<u8> {
+        let meta_kvs: Vec<(&[u8], &[u8])> = meta.iter().map(|(k, v)| (*k, v.as_slice())).collect();
+        let meta_value = inline_bucket(&meta_kvs);
+        let mut key_header = 3u64.to_le_bytes().to_vec();
+        key_header.extend(0u64.to_le_bytes());
+        let mut root: Vec<(&[u8], &[u8], u32)> = Vec::new();
+        if key.is_some() {
+            root.push((b"key", &key_header, BUCKET_LEAF_FLAG));
+        }
+        root.push((b"meta", &meta_value, BUCKET_LEAF_FLAG));
+        let key_entries: Vec<(&[u8], &[u8], u32)> =
+            key.map(|k| k.iter().map(|(a, b)| (a.as_slice(), b.as_slice(), 0)).collect()).unwrap_or_default();
+        let mut f = meta_page(0, PS as u32, 2, NO_FREELIST, 4, 2);
+        f.extend(meta_page(1, PS as u32, 2, NO_FREELIST, 4, 3));
+        f.extend(leaf_page(2, PS, &root));
+        f.extend(leaf_page(3, PS, &key_entries));
+        f
+    }
+
+    fn rev(main: i64) -> Vec<u8> {
+        Revision { main, sub: 0, tombstone: false }.to_key()
+    }
+
+    fn open(data: &[u8], rules: HashRules) -> Store<'_> {
+        Store::open(data, Path::new("test.db"), rules).unwrap()
+    }
+
+    fn keys(a: &GetAnswer<'_>) -> Vec<String> {
+        a.kvs.iter().map(|s| String::from_utf8_lossy(s.key).into_owned()).collect()
+    }
+
+    fn get<'a>(s: &Store<'a>, rev: i64) -> std::result::Result<GetAnswer<'a>, RevError> {
+        s.get(ResponseHeader::default(), &GetOptions { range: KeyRange::prefix(b""), rev, limit: 0 })
+    }
+
+    #[test]
+    fn revisions_of_a_compacted_store() {
+        let mut h = History::default();
+        h.put(4, 0, "a", "2").put(6, 0, "b", "1").del(7, 0, "a");
+        let f = db(Some(&h.entries), &[(b"finishedCompactRev", rev(5)), (b"scheduledCompactRev", rev(5))]);
+        let s = open(&f, HashRules::default());
+        assert_eq!((s.current, s.compact, s.pending_compaction), (7, 5, false));
+        assert_eq!(get(&s, 4).unwrap_err(), RevError::Compacted { rev: 4, compact: 5 });
+        assert_eq!(keys(&get(&s, 5).unwrap()), ["a"]);
+        assert_eq!(keys(&get(&s, 6).unwrap()), ["a", "b"]);
+        assert_eq!(keys(&get(&s, 0).unwrap()), ["b"]);
+        assert_eq!(get(&s, 8).unwrap_err(), RevError::Future { rev: 8, current: 7 });
+        assert!(get(&s, 7).unwrap().problems.is_empty());
+        assert_eq!(s.hashkv(5).unwrap_err(), RevError::Compacted { rev: 5, compact: 5 });
+        let h6 = s.hashkv(6).unwrap();
+        assert_eq!(h6.hash.hash_revision, 6);
+        let history = s.history(b"a");
+        assert_eq!(history.events.len(), 2);
+        assert_eq!(history.gaps.len(), 0, "version 1 at 4: nothing missing");
+    }
+
+    #[test]
+    fn a_pending_compaction_counts_as_done() {
+        let mut h = History::default();
+        h.put(2, 0, "a", "1").put(3, 0, "a", "2").put(4, 0, "b", "1").del(5, 0, "b").put(6, 0, "c", "1");
+        let f = db(Some(&h.entries), &[(b"finishedCompactRev", rev(2)), (b"scheduledCompactRev", rev(5))]);
+        let s = open(&f, HashRules::default());
+        assert_eq!((s.current, s.compact, s.pending_compaction), (6, 5, true));
+        assert!(matches!(get(&s, 4), Err(RevError::Compacted { .. })));
+        // The hash etcd reports once it finished the compaction at boot.
+        let after: Kvs =
+            h.entries.iter().filter(|(k, _)| matches!(Revision::parse(k).unwrap().main, 3 | 6)).cloned().collect();
+        let g = db(Some(&after), &[(b"finishedCompactRev", rev(5)), (b"scheduledCompactRev", rev(5))]);
+        let done = open(&g, HashRules::default());
+        assert_eq!(s.hashkv(6).unwrap().hash, done.hashkv(6).unwrap().hash);
+        // A scheduled compaction above the current revision: 3.5.1 cannot
+        // resume it (ErrFutureRev); 3.5.14+ raise the current revision to it.
+        let f = db(Some(&h.entries), &[(b"scheduledCompactRev", rev(9))]);
+        let old = open(&f, HashRules::default());
+        assert_eq!((old.current, old.compact, old.pending_compaction), (6, -1, false));
+        let new = open(&f, HashRules::parse("3.5.14").unwrap());
+        assert_eq!((new.current, new.compact, new.pending_compaction), (9, 9, true));
+    }
+
+    #[test]
+    fn empty_and_missing_key_buckets_are_revision_1() {
+        for f in [db(Some(&Vec::new()), &[]), db(None, &[])] {
+            let s = open(&f, HashRules::default());
+            assert_eq!((s.current, s.compact, s.last_main), (1, -1, None));
+            let a = get(&s, 0).unwrap();
+            assert!(a.kvs.is_empty() && a.count == 0);
+            assert_eq!(s.hashkv(0).unwrap().hash.hash, crc32c::crc32c(b"key"));
+        }
+    }
+
+    #[test]
+    fn a_bump_revision_marker_moves_the_revision_and_is_hashed() {
+        let mut h = History::default();
+        h.put(2, 0, "a", "1");
+        let mut entries = h.entries.clone();
+        entries.push((rev(1_000_002), Vec::new()));
+        let f = db(Some(&entries), &[]);
+        let s = open(&f, HashRules::default());
+        assert_eq!(s.current, 1_000_002);
+        assert_eq!(keys(&get(&s, 0).unwrap()), ["a"], "etcd indexes it under the empty key, outside any range");
+        let mut crc = crc32c::crc32c(b"key");
+        for (k, v) in &entries {
+            crc = crc32c::crc32c_append(crc, k);
+            crc = crc32c::crc32c_append(crc, v);
+        }
+        assert_eq!(s.hashkv(0).unwrap().hash.hash, crc);
+    }
+
+    #[test]
+    fn leases_and_small_buckets() {
+        use prost::Message;
+        let mut h = History::default();
+        h.put(2, 0, "a", "1");
+        let mut entries = h.entries.clone();
+        let kv = crate::proto::mvccpb::KeyValue {
+            key: b"l".to_vec(),
+            create_revision: 3,
+            mod_revision: 3,
+            version: 1,
+            value: b"v".to_vec(),
+            lease: 0x55,
+        };
+        entries.push((rev(3), kv.encode_to_vec()));
+        let f = db(Some(&entries), &[(b"consistent_index", 9u64.to_be_bytes().to_vec())]);
+        let s = open(&f, HashRules::default());
+        let l = s.leases().unwrap();
+        assert!(l.leases.is_empty());
+        assert_eq!(l.missing, vec![(0x55, vec![b"l".to_vec()])], "a lease the lease bucket lacks");
+        let m = s.meta().unwrap();
+        assert_eq!((m.meta.consistent_index, m.current_revision, m.compact_revision), (Some(9), 3, -1));
+        assert!(s.members().unwrap().members.is_empty());
+        assert!(!s.auth().unwrap().enabled);
+        let b = s.buckets();
+        let names: Vec<&str> = b.buckets.iter().map(|x| x.name.as_str()).collect();
+        assert_eq!(names, ["key", "meta"]);
+        assert_eq!(b.buckets[0].entries, 2);
+        assert!(b.problems.is_empty());
+    }
+}
