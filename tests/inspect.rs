@@ -439,6 +439,8 @@ fn live_etcd_351_get_and_hashkv_equal_ours_on_snapshot_and_data_dir() {
     util::assert_success(&e.etcdctl(["put", "/l/1", "leased", "--lease", &lease_hex])); // 11
     let txn = "value(\"/a/1\") = \"v1b\"\n\nput /t/ok yes\ndel /a/3\n\nput /t/no no\n\n";
     util::assert_success(&util::etcdctl_with_stdin(&bins, Some(e.endpoint()), ["txn"], Some(txn.as_bytes()))); // 12
+    let early = tmp.path().join("early.db");
+    util::assert_success(&e.etcdctl(["snapshot", "save", &early.display().to_string()]));
     // Compact at the revision of a tombstone (8, /a/2) that a later put reborn.
     util::assert_success(&e.etcdctl(["compact", "8", "--physical"]));
     e.put("/a/3", "v3b"); // 13
@@ -515,7 +517,59 @@ fn live_etcd_351_get_and_hashkv_equal_ours_on_snapshot_and_data_dir() {
         let revs: Vec<i64> = h["events"].as_array().unwrap().iter().map(|x| x["revision"].as_i64().unwrap()).collect();
         assert_eq!(revs, [10], "3.5.1's compaction at 8 removed /a/2's put at 3 and its tombstone at 8");
     }
+    // The early snapshot (never compacted, revision 12) is the same history, behind.
+    let early = early.display().to_string();
+    let out = ours(&["diff", &early, &snap]);
+    let s = util::assert_success(&out);
+    assert!(s.contains("compared revisions 9..=12") && s.contains("b is 4 revisions ahead"), "{s}");
+    assert!(s.contains("hashkv not compared"), "{s}");
     let m = ours_json(&["members", &dir, "-w", "json"]);
     assert_eq!(m["members"][0]["id"], format!("{:x}", status[0]["Status"]["header"]["member_id"].as_u64().unwrap()));
     assert_eq!(m["members"][0]["name"], "inspect");
+}
+
+#[test]
+fn diff_finds_the_first_divergent_revision() {
+    let a = util::fixture("v3.5.1/snapshot.db").display().to_string();
+    // The snapshot and the member's own db hold the same history.
+    let m = util::fixture("v3.5.1/member-db").display().to_string();
+    let out = ours(&["diff", &a, &m]);
+    let s = util::assert_success(&out);
+    assert!(s.contains("identical: the same history through revision 262"), "{s}");
+    // One changed byte in a value written at 120 (`put /txn/ok1 one`, above the compaction).
+    let (_tmp, copy) = util::copy_to_temp("v3.5.1/snapshot.db");
+    let mut bytes = std::fs::read(&copy).unwrap();
+    let needle = b"\x0a\x08/txn/ok1";
+    let at = bytes.windows(needle.len()).position(|w| w == needle).unwrap();
+    let value = at + bytes[at..].windows(5).position(|w| w == b"\x2a\x03one").unwrap() + 2;
+    bytes[value + 2] = b'E';
+    std::fs::write(&copy, &bytes).unwrap();
+    let copy = copy.display().to_string();
+    let out = ours(&["diff", &a, &copy, "-w", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", util::show(&out));
+    let o: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(o["firstDivergentRevision"], 120);
+    assert_eq!(o["keysDiffering"], 1);
+    assert_eq!(o["keys"][0]["key"], base64(b"/txn/ok1"));
+    assert_eq!(o["keys"][0]["a"]["value"], base64(b"one"));
+    assert_eq!(o["keys"][0]["b"]["value"], base64(b"onE"));
+    // HashKV (what etcd's corruption check compares) agrees before and differs from there on.
+    let h = o["hashes"].as_array().unwrap();
+    let at = |r: i64| h.iter().find(|x| x["revision"] == r).unwrap();
+    assert!(h.iter().all(|x| x["revision"] != 119), "119 is the compact revision: 3.5.1 refuses it");
+    assert_ne!(at(120)["a"], at(120)["b"]);
+    assert_eq!(at(262)["a"], ours_json(&["hashkv", &a, "-w", "json"])["hash"]);
+    // Two different runs of the workload: lease ids are random, first used at 122.
+    let b = util::fixture("v3.4.23/snapshot.db").display().to_string();
+    let o: Value = serde_json::from_slice(&ours(&["diff", &a, &b, "-w", "json"]).stdout).unwrap();
+    assert_eq!(o["firstDivergentRevision"], 122, "{o}");
+    assert_eq!(
+        o["hashes"][0],
+        serde_json::json!({"revision": 121, "a": o["hashes"][0]["a"], "b": o["hashes"][0]["a"]})
+    );
+    // Nothing in common: not comparable, exit 1.
+    let t = util::fixture("tiny/snapshot.db").display().to_string();
+    let out = ours(&["diff", &t, &a]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("cannot compare"));
 }

@@ -28,7 +28,7 @@ use crate::datadir::{self, Paths};
 use crate::error::{Error, Result};
 use crate::mvcc::buckets;
 use crate::mvcc::hashkv::{self, HashRules, KvHash, RevError};
-use crate::mvcc::index::{KeyQuery, KeyRange, KeySink, Stored};
+use crate::mvcc::index::{DigestSink, KeyQuery, KeyRange, KeySink, RevDigest, Stored};
 use crate::mvcc::replay;
 use crate::mvcc::schema::{self, AlarmInfo, AuthInfo, LeaseInfo, Membership, MetaInfo};
 use crate::report::Severity;
@@ -379,6 +379,28 @@ impl<'a> Store<'a> {
                 .push(format!("... and {} more unreadable key bucket entries", sink.bad_count - sink.bad.len() as u64));
         }
         (sink, problems)
+    }
+
+    /// Digests of every main revision in `[lo, hi]` of the `key` bucket,
+    /// in order (for comparing two stores), with the damage met.
+    pub fn digests(&self, lo: i64, hi: i64) -> (Vec<RevDigest>, Vec<String>) {
+        let walk = bolt::walk(&self.db, self.walk_opts(), |name| {
+            DigestSink::new(if name == Some(buckets::KEY) { Some((lo, hi)) } else { None })
+        });
+        let mut problems = self.problems.clone();
+        for f in &walk.findings {
+            let relevant = f.bucket.first().is_none_or(|b| b.as_slice() == buckets::KEY);
+            if relevant && f.finding.severity == Severity::Damage {
+                problems.push(format!("{}: {}", f.finding.location.clone().with_file(&self.path), f.finding.what));
+            }
+        }
+        let revs = walk.buckets.into_iter().find(|b| b.name == buckets::KEY).map(|b| b.sink.revs).unwrap_or_default();
+        (revs, problems)
+    }
+
+    /// The db file this store reads.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     fn small_bucket(&self, name: &[u8]) -> Result<Vec<lookup::Entry<'a>>> {

@@ -6,6 +6,7 @@
 //! keys are only ever added.
 
 pub mod check;
+pub mod diff;
 pub mod inspect;
 pub mod status;
 pub mod table;
