@@ -317,7 +317,8 @@ impl<'a> Sink<'a> for Stats {
 }
 
 impl<'a> Store<'a> {
-    fn open(data: &'a [u8], path: &Path, rules: HashRules) -> Result<Store<'a>> {
+    /// Open a db held in memory; `path` names it in messages.
+    pub fn open(data: &'a [u8], path: &Path, rules: HashRules) -> Result<Store<'a>> {
         let db = Db::open(data).map_err(|f| f.error.in_file(path))?;
         let meta_entries = lookup::bucket_entries(&db, buckets::META).map_err(|e| e.in_file(path))?;
         let meta = schema::meta_info(meta_entries.as_deref().unwrap_or_default());
