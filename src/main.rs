@@ -1,6 +1,7 @@
 //! The `etcd-forensics` binary: parse flags, call the library, print, map
 //! the outcome to an exit code. No logic lives here.
 
+use std::ffi::{OsStr, OsString};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,8 +11,11 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
+use etcd_forensics::jobs::inspect::{self, GetOptions, Store};
 use etcd_forensics::jobs::wal::{DumpEvent, DumpOptions, EntryTypeName};
 use etcd_forensics::jobs::{self, Outcome};
+use etcd_forensics::mvcc::hashkv::HashRules;
+use etcd_forensics::mvcc::index::KeyRange;
 use etcd_forensics::output::{self, WriteOut};
 
 const EXIT_CODES: &str = "\
@@ -40,6 +44,17 @@ EXIT CODES:
   1  the snapshot is damaged: refused, nothing written (the findings say where)
   2  could not run: bad flags (as etcdutl refuses them), the data dir exists and is not empty,
      the --wal-dir exists, a raw db without --skip-hash-check, unreadable input, write failure";
+
+const INSPECT_EXIT_CODES: &str = "\
+EXIT CODES:
+  0  answered from a file that reads cleanly
+  1  etcd would refuse the request (a compacted or future revision: the message is etcd's),
+     or entries could not be read (the answer leaves them out; each is named on stderr)
+  2  could not run: bad usage, unreadable file, not a bbolt file";
+
+/// Inputs every inspection command accepts.
+const INPUT_HELP: &str = "A data dir (the --data-dir etcd ran with; its member/snap/db is read), a db file \
+(member/snap/db) or a file from `etcdctl snapshot save`";
 
 #[derive(Parser)]
 #[command(
@@ -89,6 +104,34 @@ impl From<WalFormat> for WriteOut {
             WalFormat::Json => WriteOut::Json,
         }
     }
+}
+
+/// `-w` of the inspection commands with tables.
+#[derive(Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Simple,
+    Table,
+    Json,
+}
+
+impl From<ListFormat> for WriteOut {
+    fn from(f: ListFormat) -> WriteOut {
+        match f {
+            ListFormat::Simple => WriteOut::Simple,
+            ListFormat::Table => WriteOut::Table,
+            ListFormat::Json => WriteOut::Json,
+        }
+    }
+}
+
+/// `--etcd-version`: whose HashKV/revision rules to follow.
+fn rules_parser(s: &str) -> Result<HashRules, String> {
+    HashRules::parse(s).ok_or_else(|| format!("{s:?} is not an etcd version like 3.5.1"))
+}
+
+/// A command-line argument as bytes (etcd keys are bytes).
+fn arg_bytes(s: &OsStr) -> Vec<u8> {
+    s.as_encoded_bytes().to_vec()
 }
 
 /// `--entry-type`: exactly etcd-dump-logs' names; clap lists them on error.
@@ -283,6 +326,215 @@ etcd-forensics restore snapshot.db --data-dir new --dry-run -w json",
         #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
         write_out: WalFormat,
     },
+    /// Keys and values at any revision (etcdctl get, read from the files; time travel with --rev).
+    #[command(
+        long_about = "Print keys and values as `etcdctl get` would, read straight from the db: \
+KEY alone is one key; KEY RANGE_END is the range [KEY, RANGE_END); --prefix is every key starting \
+with KEY (`get PATH \"\" --prefix` is every key); --from-key is every key >= KEY.\n\n\
+Time travel: with --rev R the answer is the store as it was at revision R. For each key etcd \
+keeps every revision (put or delete) until a compaction removes the old ones; the value at R is the \
+key's newest revision <= R, and a delete (tombstone) <= R means the key did not exist at R. \
+Revisions below the compact revision are gone: like etcd, --rev below it fails with \
+\"mvcc: required revision has been compacted\", and --rev above the current revision with \
+\"mvcc: required revision is a future revision\" (exit 1).\n\n\
+Output: -w simple prints each key and value on their own lines (raw bytes, as etcdctl); \
+-w json prints exactly `etcdctl get -w json` (keys and values in base64, the response header with \
+the store's current revision, and member/cluster ids and raft term from the WAL when PATH is a data \
+dir, else 0 or the db's term). Large ranges are written one key at a time.\n\n\
+Examples:\n  etcd-forensics get /var/lib/etcd /registry/pods/default/web-0\n  \
+etcd-forensics get snapshot.db /registry/ --prefix --keys-only\n  \
+etcd-forensics get snapshot.db \"\" --prefix --rev 1200 -w json",
+        after_help = INSPECT_EXIT_CODES
+    )]
+    Get {
+        #[arg(help = INPUT_HELP)]
+        path: PathBuf,
+        /// The key, or the start of the range.
+        key: OsString,
+        /// End of the range (exclusive); "\0" (a NUL byte) means every key >= KEY.
+        #[arg(conflicts_with_all = ["prefix", "from_key"])]
+        range_end: Option<OsString>,
+        /// Every key starting with KEY.
+        #[arg(long, conflicts_with = "from_key")]
+        prefix: bool,
+        /// Every key >= KEY.
+        #[arg(long)]
+        from_key: bool,
+        /// Read at this revision (0: the current one).
+        #[arg(long, value_name = "R", default_value_t = 0)]
+        rev: i64,
+        /// Print keys only.
+        #[arg(long)]
+        keys_only: bool,
+        /// Print values only (simple output).
+        #[arg(long, conflicts_with = "keys_only")]
+        print_value_only: bool,
+        /// At most N keys (0: all); "more" is true in JSON when some were left out.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        limit: u64,
+        /// Output format: simple or json (etcdctl's shapes).
+        #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
+        write_out: WalFormat,
+        /// Follow this etcd version's rules for the current revision (see `hashkv --help`).
+        #[arg(long, value_name = "VERSION", default_value = "3.5.1", value_parser = rules_parser)]
+        etcd_version: HashRules,
+    },
+    /// Every stored revision of one key, puts and deletes, oldest first.
+    #[command(
+        long_about = "List every revision of KEY still stored in the db, oldest first: puts (with \
+create_revision, version, lease and value) and deletes (tombstones), with each revision's main and \
+sub revision (main: the store revision of the write; sub: its position inside a transaction). \
+A compaction deletes, for each key, every revision older than the newest one at the compact \
+revision, so a compacted key's history starts there.\n\n\
+-w json prints {\"key\",\"revision\",\"compactRevision\",\"events\":[{\"type\":\"PUT\"|\"DELETE\",\
+\"revision\",\"sub\",\"kv\"}]} with kv as in `etcdctl get -w json`.\n\n\
+Example:\n  etcd-forensics history snapshot.db /registry/leases/kube-system/kube-scheduler",
+        after_help = INSPECT_EXIT_CODES
+    )]
+    History {
+        #[arg(help = INPUT_HELP)]
+        path: PathBuf,
+        /// The key.
+        key: OsString,
+        /// Output format: simple (one line per revision) or json.
+        #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
+        write_out: WalFormat,
+    },
+    /// The KV hash etcd's HashKV (`etcdctl endpoint hashkv`) returns, computed from the files.
+    #[command(
+        long_about = "Compute the hash of the KV history that `etcdctl endpoint hashkv --rev R` returns \
+and that etcd's corruption checks compare between members, from the files alone: CRC-32C over the \
+bucket name \"key\" and every key/value of the key bucket up to revision R, leaving out revisions at \
+or below the compact revision that a compaction at R would delete. Members with the same history \
+have the same hash at the same revision; compare with `etcdctl endpoint hashkv` on live members \
+or with this command on their copies.\n\n\
+R defaults to the current revision. Like etcd 3.4.23 and 3.5.1, R at or below the compact revision \
+fails with \"mvcc: required revision has been compacted\" (etcd 3.4.27+/3.5.10+ accept R equal to \
+it) and R above the current revision with \"mvcc: required revision is a future revision\" (exit 1). \
+--etcd-version picks those rules and, for 3.4.34+/3.5.16+/3.6, leaves out a tombstone at the \
+compact revision as newer etcd does. A compaction that was scheduled but not finished is finished \
+first, as etcd does at boot.\n\n\
+Output as `etcdutl hashkv` (3.6): simple `hash, hash revision, compact revision`; table; json \
+{\"hash\",\"hashRevision\",\"compactRevision\"}. The hash is decimal, as etcd prints it.\n\n\
+Examples:\n  etcd-forensics hashkv /var/lib/etcd\n  etcd-forensics hashkv snapshot.db --rev 1200 -w json",
+        after_help = INSPECT_EXIT_CODES
+    )]
+    Hashkv {
+        #[arg(help = INPUT_HELP)]
+        path: PathBuf,
+        /// Hash the history up to this revision (0: the current one).
+        #[arg(long, value_name = "R", default_value_t = 0)]
+        rev: i64,
+        /// Follow this etcd version's HashKV rules (3.4.x, 3.5.x, 3.6 and later).
+        #[arg(long, value_name = "VERSION", default_value = "3.5.1", value_parser = rules_parser)]
+        etcd_version: HashRules,
+        #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
+        write_out: ListFormat,
+    },
+    /// The db's buckets with their entry and byte counts.
+    #[command(
+        long_about = "List every top-level bucket of the db (etcd's: alarm, auth, authRoles, \
+authUsers, cluster, key, lease, members, members_removed, meta) with its number of entries, \
+the bytes of its keys and values, and its root page (inline: stored inside its parent's page).",
+        after_help = INSPECT_EXIT_CODES
+    )]
+    Buckets {
+        #[arg(help = INPUT_HELP)]
+        path: PathBuf,
+        #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
+        write_out: ListFormat,
+    },
+    /// Leases with their TTL and the keys attached to them.
+    #[command(
+        long_about = "List the leases of the lease bucket: id, granted TTL, remaining TTL (only \
+stored when etcd checkpointed it; a restarted etcd grants every lease its full TTL, or that \
+remaining TTL) and the live keys attached to each at the current revision. Lease ids that live \
+keys carry but the lease bucket lacks are listed as missing: etcd logs \"failed to attach a \
+lease\" for them at boot and those keys never expire.",
+        after_help = INSPECT_EXIT_CODES
+    )]
+    Leases {
+        #[arg(help = INPUT_HELP)]
+        path: PathBuf,
+        /// List the attached keys, not just their number.
+        #[arg(long)]
+        keys: bool,
+        #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
+        write_out: ListFormat,
+    },
+    /// Cluster members as the db records them (members, members_removed).
+    #[command(
+        long_about = "List the members of the members bucket (id, name, peer and client URLs, \
+learner) in `etcdctl member list`'s columns, and the ids in members_removed. etcd 3.4 and 3.5 \
+take membership from the WAL and .snap files and only mirror it here; 3.6 reads it from here.",
+        after_help = INSPECT_EXIT_CODES
+    )]
+    Members {
+        #[arg(help = INPUT_HELP)]
+        path: PathBuf,
+        #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
+        write_out: ListFormat,
+    },
+    /// Auth state: enabled flag, revision, users and their roles, roles and their permissions.
+    #[command(
+        long_about = "Print whether auth is enabled, the auth revision, every user with its roles \
+and every role with its key permissions. Password hashes are never printed: a user only says \
+whether it has a password.",
+        after_help = INSPECT_EXIT_CODES
+    )]
+    Auth {
+        #[arg(help = INPUT_HELP)]
+        path: PathBuf,
+        #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
+        write_out: ListFormat,
+    },
+    /// Active alarms (NOSPACE, CORRUPT), as `etcdctl alarm list` prints them.
+    #[command(after_help = INSPECT_EXIT_CODES)]
+    Alarms {
+        #[arg(help = INPUT_HELP)]
+        path: PathBuf,
+        #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
+        write_out: ListFormat,
+    },
+    /// The meta bucket: consistent index, term, compactions, versions, conf state.
+    #[command(
+        long_about = "Print the meta bucket: the raft index and term of the last entry applied to \
+this db (consistent_index, term), the scheduled and finished compaction revisions, the storage \
+version (3.6+) and raft's conf state (3.5+), plus the cluster version and the revisions etcd \
+derives at boot: the current revision and the compact revision.",
+        after_help = INSPECT_EXIT_CODES
+    )]
+    Meta {
+        #[arg(help = INPUT_HELP)]
+        path: PathBuf,
+        #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
+        write_out: ListFormat,
+    },
+    /// Do two stores hold the same history? First divergent revision, differing keys, HashKV of both.
+    #[command(
+        long_about = "Compare the KV history of two stores: two members' snapshots or data dirs, or one \
+member at two times. Revisions are compared where both still have them (above the larger compact \
+revision, up to the smaller current revision): every revision's entries (puts and deletes, keys and \
+values) on both sides. Prints the first revision where they differ, the keys whose value differs at \
+the last common revision, and HashKV of both sides (what etcd's corruption check compares) at that \
+revision and around the divergence when the compact revisions agree. A store that is only ahead of \
+the other is not divergent.\n\n\
+-w json: {\"identical\",\"a\",\"b\",\"comparedFrom\",\"comparedTo\",\"firstDivergentRevision\",\
+\"hashes\",\"keysDiffering\",\"keys\"} (see the README).\n\n\
+Example:\n  etcd-forensics diff member1-snap.db member2-snap.db",
+        after_help = "EXIT CODES:\n  0  the same history where both have it\n  1  the histories diverge (or entries could not be read)\n  2  could not run: bad usage, unreadable file"
+    )]
+    Diff {
+        /// The first store: a data dir, a db file or a snapshot file.
+        a: PathBuf,
+        /// The second store.
+        b: PathBuf,
+        /// Follow this etcd version's rules for revisions and HashKV (see `hashkv --help`).
+        #[arg(long, value_name = "VERSION", default_value = "3.5.1", value_parser = rules_parser)]
+        etcd_version: HashRules,
+        #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
+        write_out: WalFormat,
+    },
     /// Print shell completions to stdout (e.g. `etcd-forensics completions bash > /etc/bash_completion.d/etcd-forensics`).
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff) to stdout (e.g. `etcd-forensics man | man -l -`).
@@ -465,6 +717,116 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
             }
             Ok(code(r.outcome()))
         }
+        Cmd::Get {
+            path,
+            key,
+            range_end,
+            prefix,
+            from_key,
+            rev,
+            keys_only,
+            print_value_only,
+            limit,
+            write_out,
+            etcd_version,
+        } => {
+            let key = arg_bytes(&key);
+            let range = if prefix {
+                KeyRange::prefix(&key)
+            } else if from_key {
+                KeyRange::from_key(&key)
+            } else {
+                KeyRange::new(&key, &range_end.as_deref().map(arg_bytes).unwrap_or_default())
+            };
+            let input = inspect::open(&path)?;
+            let mut store = open_store(&input, etcd_version)?;
+            // Only JSON prints the header; reading a data dir's WAL for its ids costs a scan.
+            let json = matches!(write_out, WalFormat::Json);
+            let header = if json { input.header(&store) } else { Default::default() };
+            let a = match walking(&input, &mut store, |s| s.get(header, &GetOptions { range, rev, limit })) {
+                Ok(a) => a,
+                Err(e) => return Ok(refused(&e)),
+            };
+            let mut out = io::BufWriter::with_capacity(1 << 16, out);
+            let style = output::inspect::GetStyle { keys_only, print_value_only };
+            output::inspect::print_get(&mut out, &a, write_out.into(), style)?;
+            out.flush()?;
+            Ok(problems_code(&a.problems))
+        }
+        Cmd::History { path, key, write_out } => {
+            let input = inspect::open(&path)?;
+            let mut store = open_store(&input, HashRules::default())?;
+            let a = walking(&input, &mut store, |s| s.history(&arg_bytes(&key)));
+            let mut out = io::BufWriter::with_capacity(1 << 16, out);
+            output::inspect::print_history(&mut out, &a, write_out.into())?;
+            out.flush()?;
+            Ok(problems_code(&a.problems))
+        }
+        Cmd::Hashkv { path, rev, etcd_version, write_out } => {
+            let input = inspect::open(&path)?;
+            let mut store = open_store(&input, etcd_version)?;
+            let a = match walking(&input, &mut store, |s| s.hashkv(rev)) {
+                Ok(a) => a,
+                Err(e) => return Ok(refused(&e)),
+            };
+            output::inspect::print_hashkv(out, &a, write_out.into())?;
+            if a.pending_compaction {
+                eprintln!(
+                    "note: the compaction at revision {} was scheduled but not finished; etcd finishes it at boot, and this hash is the one it then reports",
+                    a.hash.compact_revision
+                );
+            }
+            Ok(problems_code(&a.problems))
+        }
+        Cmd::Buckets { path, write_out } => {
+            let input = inspect::open(&path)?;
+            let mut store = open_store(&input, HashRules::default())?;
+            let a = walking(&input, &mut store, |s| s.buckets());
+            output::inspect::print_buckets(out, &a, write_out.into())?;
+            Ok(problems_code(&a.problems))
+        }
+        Cmd::Leases { path, keys, write_out } => {
+            let input = inspect::open(&path)?;
+            let mut store = open_store(&input, HashRules::default())?;
+            let a = walking(&input, &mut store, |s| s.leases())?;
+            output::inspect::print_leases(out, &a, write_out.into(), keys)?;
+            Ok(problems_code(&a.problems))
+        }
+        Cmd::Members { path, write_out } => {
+            let input = inspect::open(&path)?;
+            let m = open_store(&input, HashRules::default())?.members()?;
+            output::inspect::print_members(out, &m, write_out.into())?;
+            Ok(problems_code(&m.problems))
+        }
+        Cmd::Auth { path, write_out } => {
+            let input = inspect::open(&path)?;
+            let a = open_store(&input, HashRules::default())?.auth()?;
+            output::inspect::print_auth(out, &a, write_out.into())?;
+            Ok(problems_code(&a.problems))
+        }
+        Cmd::Alarms { path, write_out } => {
+            let input = inspect::open(&path)?;
+            let (alarms, problems) = open_store(&input, HashRules::default())?.alarms()?;
+            output::inspect::print_alarms(out, &alarms, write_out.into())?;
+            Ok(problems_code(&problems))
+        }
+        Cmd::Meta { path, write_out } => {
+            let input = inspect::open(&path)?;
+            let store = open_store(&input, HashRules::default())?;
+            let m = store.meta()?;
+            output::inspect::print_meta(out, &m, write_out.into())?;
+            Ok(problems_code(&store.problems))
+        }
+        Cmd::Diff { a, b, etcd_version, write_out } => {
+            let (ia, ib) = (inspect::open(&a)?, inspect::open(&b)?);
+            let (sa, sb) = (open_store(&ia, etcd_version)?, open_store(&ib, etcd_version)?);
+            let r = jobs::diff::diff(&sa, &sb);
+            output::diff::print(out, &r, write_out.into())?;
+            for p in &r.problems {
+                eprintln!("warning: {p}");
+            }
+            Ok(if r.identical() && r.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
         Cmd::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "etcd-forensics", out);
             Ok(ExitCode::SUCCESS)
@@ -474,6 +836,37 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Open the db of `input`.
+fn open_store(input: &inspect::Input, rules: HashRules) -> Result<Store<'_>, Failure> {
+    Ok(input.store(rules)?)
+}
+
+/// Run a walk of `store` with a progress bar for large files.
+fn walking<'a, T>(input: &inspect::Input, store: &mut Store<'a>, job: impl FnOnce(&Store<'a>) -> T) -> T {
+    with_progress(&input.db_path, |p| {
+        store.progress = p;
+        job(store)
+    })
+}
+
+/// etcd refuses the revision: its message, exit 1.
+fn refused(e: &etcd_forensics::mvcc::hashkv::RevError) -> ExitCode {
+    eprintln!("etcd-forensics: {e}");
+    ExitCode::from(1)
+}
+
+/// Entries we could not read: name them on stderr, exit 1.
+fn problems_code(problems: &[String]) -> ExitCode {
+    if problems.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    for p in problems {
+        eprintln!("warning: {p}");
+    }
+    eprintln!("warning: the answer leaves out what could not be read; run `etcd-forensics check` for the full story");
+    ExitCode::from(1)
 }
 
 /// Files smaller than this finish before a bar would be worth drawing.

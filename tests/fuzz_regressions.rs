@@ -52,6 +52,7 @@ pub fn all_parsers(data: &[u8]) {
         }
     }
     let _ = etcd_forensics::snap::decode(data);
+    crate::inspect::all_inspections(data);
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod cli;
 mod damage;
 mod datadir;
 mod fuzz_regressions;
+mod inspect;
 mod restore;
 mod status_parity;
 mod wal_dump;

@@ -4,7 +4,8 @@
 //! * [`meta`]: the two meta pages;
 //! * [`page`]: page headers and elements;
 //! * [`db`]: opening a file (page-size detection, meta selection);
-//! * [`walk`]: walking every bucket's tree with `tx.Check()`'s invariants.
+//! * [`walk`]: walking every bucket's tree with `tx.Check()`'s invariants;
+//! * [`lookup`]: point reads of one top-level bucket, without a walk;
 //! * [`write`]: writing a fresh, compact file from ordered buckets (bulk load).
 //!
 //! This module knows bytes, not etcd: revision keys, protobuf values and
@@ -12,6 +13,7 @@
 
 pub mod db;
 pub mod layout;
+pub mod lookup;
 pub mod meta;
 pub mod page;
 pub mod walk;

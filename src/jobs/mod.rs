@@ -2,6 +2,8 @@
 //! entries to a caller's sink as it reads them); none prints.
 
 pub mod check;
+pub mod diff;
+pub mod inspect;
 pub mod restore;
 pub mod status;
 pub mod wal;

@@ -1,11 +1,16 @@
 //! etcd's meaning on top of the bbolt file: buckets, revision keys,
-//! KeyValue values, and the numbers `etcdutl snapshot status` reports.
+//! KeyValue values, and the numbers `etcdutl snapshot status` reports;
+//! per-key views of the `key` bucket ([`index`]), HashKV ([`hashkv`]) and
+//! the small buckets decoded ([`schema`]).
 
 pub mod buckets;
+pub mod hashkv;
+pub mod index;
 pub mod kv;
 pub mod replay;
 pub mod revision;
 pub mod scan;
+pub mod schema;
 
 pub use revision::Revision;
 pub use scan::{DbScan, ScanOptions, StatusNumbers, Trailer, scan_db};

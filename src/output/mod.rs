@@ -6,6 +6,8 @@
 //! keys are only ever added.
 
 pub mod check;
+pub mod diff;
+pub mod inspect;
 pub mod restore;
 pub mod status;
 pub mod table;
