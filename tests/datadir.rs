@@ -440,3 +440,39 @@ fn missing_wal_and_not_a_data_dir() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an etcd data dir"));
 }
+
+/// A real WAL of several segments (about 1 MB per put), then the middle
+/// segment removed: etcd cannot read past the gap.
+#[test]
+fn missing_middle_segment_is_fatal() {
+    let Some(bins) = util::require_etcd35() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let p = EtcdProcess::start(&bins, &data, "m", &[] as &[&str]);
+    let big = "x".repeat(1_000_000);
+    let mut n = 0;
+    while wal_segments(&data).len() < 3 && n < 300 {
+        let out = util::etcdctl_with_stdin(
+            &bins,
+            Some(p.endpoint()),
+            ["put", &format!("/big/{}", n % 10)],
+            Some(big.as_bytes()),
+        );
+        assert!(out.status.success(), "{}", util::show(&out));
+        n += 1;
+    }
+    let mut p = p;
+    p.stop();
+    let segs = wal_segments(&data);
+    assert!(segs.len() >= 3, "{segs:?}");
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["wal"]["segments"].as_array().map(Vec::len), Some(segs.len()));
+    std::fs::remove_file(&segs[1]).unwrap();
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["verdict"], "damaged");
+    assert_eq!(v["willStart"], false, "{v}");
+    assert!(codes(&v).iter().any(|c| c == "wal.seq_gap" || c == "wal.missing_segment"), "{v}");
+    assert!(!boot(&bins, &data, "m").up, "etcd must refuse a WAL with a missing segment");
+}
