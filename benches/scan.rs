@@ -6,8 +6,9 @@
 //! cargo bench --bench scan -- 'check/'             # criterion filter
 //! ```
 //!
-//! * `status/<file>`: `jobs::status::status` (open, map, scan with the
-//!   SHA-256 trailer check), what `etcd-forensics status` does;
+//! * `status/<file>`: `jobs::status::status` (open, map, scan), what
+//!   `etcd-forensics status` does; `status_verify_trailer/<file>` adds the
+//!   SHA-256 trailer check (`status --verify-trailer`);
 //! * `check/<file>` and `check_sequential/<file>`: `jobs::check::check_file`
 //!   with the parallel and the sequential walk;
 //! * `bolt_page/leaf`, `bolt_page/branch`: header plus every element of one
@@ -68,15 +69,20 @@ fn configure(g: &mut BenchmarkGroup<'_, WallTime>, len: u64) {
 
 fn bench_files(c: &mut Criterion) {
     for (name, path, len) in files() {
-        let mut g = c.benchmark_group("status");
-        configure(&mut g, len);
-        g.bench_function(&name, |b| {
-            b.iter(|| {
-                let r = status(black_box(&path), StatusOptions::default()).expect("status");
-                black_box(r.scan.status)
-            })
-        });
-        g.finish();
+        // `status` as the CLI runs it (trailer not hashed), then with the
+        // SHA-256 trailer verified (`status --verify-trailer`).
+        for (group, skip_hash_check) in [("status", true), ("status_verify_trailer", false)] {
+            let mut g = c.benchmark_group(group);
+            configure(&mut g, len);
+            g.bench_function(&name, |b| {
+                b.iter(|| {
+                    let opts = StatusOptions { skip_hash_check, ..StatusOptions::default() };
+                    let r = status(black_box(&path), opts).expect("status");
+                    black_box(r.scan.status)
+                })
+            });
+            g.finish();
+        }
 
         let mut g = c.benchmark_group("check");
         configure(&mut g, len);
