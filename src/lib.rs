@@ -15,6 +15,7 @@
 
 pub mod bolt;
 pub mod bytes;
+pub mod crc;
 pub mod datadir;
 pub mod error;
 pub mod jobs;

@@ -31,6 +31,11 @@ impl Hasher for KeyHasher {
         let hi = (self.0 >> 32) as u32 ^ (bytes.len() as u32).wrapping_mul(0x9E37_79B9);
         self.0 = (u64::from(hi.rotate_left(5) ^ lo) << 32) | u64::from(lo);
     }
+    fn write_usize(&mut self, n: usize) {
+        // The length prefix `Hash for [u8]` writes: mix it in cheaply
+        // instead of a second CRC call.
+        self.0 ^= (n as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    }
     fn finish(&self) -> u64 {
         // Mix so that both hashbrown's top 7 bits and its index bits vary.
         self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -38,6 +43,9 @@ impl Hasher for KeyHasher {
 }
 
 type KeyMap<'a> = HashMap<&'a [u8], bool, BuildHasherDefault<KeyHasher>>;
+
+/// Files smaller than this are walked on one thread.
+const PARALLEL_MIN_BYTES: usize = 8 << 20;
 
 /// Findings kept per bucket sink before we only count them.
 const MAX_VALUE_FINDINGS: usize = 1000;
@@ -215,7 +223,7 @@ impl<'a> Sink<'a> for EtcdSink<'a> {
     }
 
     fn merge(&mut self, later: Self) {
-        self.crc = crc32c::crc32c_combine(self.crc, later.crc, later.len as usize);
+        self.crc = crate::crc::combine(self.crc, later.crc, later.len);
         self.len += later.len;
         self.entries += later.entries;
         self.first_key = self.first_key.or(later.first_key);
@@ -414,11 +422,9 @@ fn scan_tree(data: &[u8], opts: &ScanOptions) -> DbScan {
             return scan;
         }
     };
-    let walk = bolt::walk(
-        &db,
-        WalkOptions { parallel: !opts.sequential, progress: opts.progress.clone() },
-        EtcdSink::for_bucket,
-    );
+    // Below a few MiB, splitting the walk costs more than it saves.
+    let parallel = !opts.sequential && data.len() >= PARALLEL_MIN_BYTES;
+    let walk = bolt::walk(&db, WalkOptions { parallel, progress: opts.progress.clone() }, EtcdSink::for_bucket);
     let mut scan = empty_scan(db.slots().to_vec());
     scan.page_size = Some(db.page_size());
     scan.high_water_mark = Some(db.hwm());
@@ -441,7 +447,7 @@ fn scan_tree(data: &[u8], opts: &ScanOptions) -> DbScan {
     let mut revision = 0i64;
     for b in &walk.buckets {
         crc = crc32c::crc32c_append(crc, b.name);
-        crc = crc32c::crc32c_combine(crc, b.sink.crc, b.sink.len as usize);
+        crc = crate::crc::combine(crc, b.sink.crc, b.sink.len);
         total_key += b.sink.entries;
         scan.buckets.push(BucketSummary {
             name: String::from_utf8_lossy(b.name).into_owned(),
