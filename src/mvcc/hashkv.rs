@@ -187,7 +187,7 @@ pub fn hash(sink: &KeySink<'_, '_>, rev: i64, compact: i64, rules: HashRules, pe
         crc = crc32c::crc32c_append(crc, s.raw_key);
         crc = crc32c::crc32c_append(crc, s.value);
     }
-    crc = crate::crc::combine(crc, sink.tail_crc, sink.tail_len as u64);
+    crc = crate::crc::combine(crc, sink.tail_crc, sink.tail_len);
     KvHash { hash: crc, hash_revision: rev, compact_revision: compact }
 }
 
