@@ -272,7 +272,7 @@ impl<'a> Sink<'a> for KeySink<'a, '_> {
         }
         self.history.extend(later.history);
         self.held.extend(later.held);
-        self.tail_crc = crate::crc::combine(self.tail_crc, later.tail_crc, later.tail_len as u64);
+        self.tail_crc = crate::crc::combine(self.tail_crc, later.tail_crc, later.tail_len);
         self.tail_len += later.tail_len;
         self.entries += later.entries;
         self.last_key = later.last_key.or(self.last_key);
@@ -309,7 +309,7 @@ impl DigestSink {
     fn push(&mut self, d: RevDigest) {
         match self.revs.last_mut() {
             Some(last) if last.main == d.main => {
-                last.crc = crate::crc::combine(last.crc, d.crc, d.len as u64);
+                last.crc = crate::crc::combine(last.crc, d.crc, d.len);
                 last.len += d.len;
                 last.entries += d.entries;
             }
