@@ -13,6 +13,7 @@ mod util;
 mod cli;
 mod damage;
 mod datadir;
+mod defrag;
 mod fuzz_regressions;
 mod inspect;
 mod restore;

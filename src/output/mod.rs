@@ -6,6 +6,7 @@
 //! keys are only ever added.
 
 pub mod check;
+pub mod defrag;
 pub mod diff;
 pub mod inspect;
 pub mod restore;
