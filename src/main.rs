@@ -51,6 +51,12 @@ EXIT CODES:
   1  refused: a page of SRC cannot be read (nothing written; run `etcd-forensics salvage`)
   2  could not run: OUTPUT exists, SRC unreadable or not a bbolt file, write failure";
 
+const SALVAGE_EXIT_CODES: &str = "\
+EXIT CODES:
+  0  written, and nothing was lost: every page of the db read (and the WAL, for a data dir)
+  1  written, but something is lost or uncertain: the report says which pages, revisions, buckets
+  2  could not run: OUTPUT exists, no meta page names a tree, unreadable input, write failure";
+
 const INSPECT_EXIT_CODES: &str = "\
 EXIT CODES:
   0  answered from a file that reads cleanly
@@ -361,6 +367,37 @@ etcd-forensics defrag snapshot.db --output compact-snapshot.db --snapshot -w jso
         /// Do not verify the SHA-256 trailer of a snapshot file given as SRC.
         #[arg(long)]
         skip_hash_check: bool,
+        /// Output format: simple (for people) or json (for machines).
+        #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
+        write_out: WalFormat,
+    },
+    /// Recover what can still be read from a damaged db or data dir into a new, verified snapshot file.
+    #[command(
+        long_about = "Get everything that can still be read out of a damaged db (a data dir's member/snap/db, \
+a db file or a snapshot file) into a new snapshot file that `restore` accepts.\n\n\
+1. Meta page: each meta page that still names a tree is tried; the valid one whose tree loses the \
+fewest pages is used (then the newest), and the report says what reverting to the other would lose.\n\
+2. Every page reachable from it is read; a page that cannot be read is skipped, and the key range above \
+it (from the branch keys) is lost. Values of the key bucket that are not what etcd writes are dropped.\n\
+3. Every page of the file is scanned for leaves of the key bucket (revision keys whose values decode as \
+the KeyValue of that revision) and of the lease bucket: entries in the lost ranges are put back. Older \
+copies of data a compaction deleted are not.\n\
+4. Every bucket is written compact, with the SHA-256 trailer of `snapshot save`, checked, and moved into \
+place only if OUTPUT still does not exist.\n\n\
+The report names the pages skipped, the revisions recovered from unreachable pages, the revisions lost \
+(main revisions above the compact revision are consecutive, so a missing one is a lost write), the \
+other buckets that lost data, and lease ids live keys need but the lease bucket lacks. The input is \
+opened read-only and never written.\n\n\
+Examples:\n  etcd-forensics salvage /var/lib/etcd --output salvaged.db\n  \
+etcd-forensics restore salvaged.db --data-dir /var/lib/etcd-new --name m1 ...",
+        after_help = SALVAGE_EXIT_CODES
+    )]
+    Salvage {
+        /// A data dir, a db file (member/snap/db) or a `snapshot save` file.
+        source: PathBuf,
+        /// The snapshot file to write; must not exist.
+        #[arg(long, short = 'o')]
+        output: PathBuf,
         /// Output format: simple (for people) or json (for machines).
         #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
         write_out: WalFormat,
@@ -765,6 +802,12 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
             } else {
                 output::defrag::print(out, &r, how)?;
             }
+            Ok(code(r.outcome()))
+        }
+        Cmd::Salvage { source, output, write_out } => {
+            let opts = jobs::salvage::SalvageOptions { source, output };
+            let r = jobs::salvage::salvage(&opts)?;
+            output::salvage::print(out, &r, WriteOut::from(write_out))?;
             Ok(code(r.outcome()))
         }
         Cmd::Get {

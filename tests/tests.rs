@@ -17,5 +17,6 @@ mod defrag;
 mod fuzz_regressions;
 mod inspect;
 mod restore;
+mod salvage;
 mod status_parity;
 mod wal_dump;

@@ -329,6 +329,18 @@ impl<W: Write> Write for Hashing<W> {
 /// `persist_noclobber`, then the directory fsynced. With `trailer`, the
 /// SHA-256 of the db bytes is appended as `snapshot save` does, and returned.
 pub fn write_new_db(path: &Path, plan: &bolt::write::Plan<'_, '_>, trailer: bool) -> Result<Option<[u8; 32]>> {
+    write_new_db_verified(path, plan, trailer, |_| Ok(()))
+}
+
+/// [`write_new_db`], calling `verify` on the finished temporary file (after
+/// the fsync, before it is moved into place); an error from it leaves no
+/// file behind.
+pub fn write_new_db_verified(
+    path: &Path,
+    plan: &bolt::write::Plan<'_, '_>,
+    trailer: bool,
+    verify: impl FnOnce(&Path) -> Result<()>,
+) -> Result<Option<[u8; 32]>> {
     let io = |action: &'static str, p: &Path| {
         let p = p.to_path_buf();
         move |e: std::io::Error| Error::io(action, &p, &e)
@@ -363,6 +375,7 @@ pub fn write_new_db(path: &Path, plan: &bolt::write::Plan<'_, '_>, trailer: bool
     let file: File = inner.into_inner().map_err(|e| Error::io("write", tmp.path(), e.error()))?;
     file.sync_all().map_err(io("fsync", tmp.path()))?;
     drop(file);
+    verify(tmp.path())?;
     tmp.persist_noclobber(path).map_err(|e| Error::io("move into place", path, &e.error))?;
     File::open(&parent).and_then(|d| d.sync_all()).map_err(io("fsync directory", &parent))?;
     Ok(digest)

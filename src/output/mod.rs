@@ -10,6 +10,7 @@ pub mod defrag;
 pub mod diff;
 pub mod inspect;
 pub mod restore;
+pub mod salvage;
 pub mod status;
 pub mod table;
 pub mod wal;
