@@ -382,11 +382,19 @@ it (from the branch keys) is lost. Values of the key bucket that are not what et
 3. Every page of the file is scanned for leaves of the key bucket (revision keys whose values decode as \
 the KeyValue of that revision) and of the lease bucket: entries in the lost ranges are put back. Older \
 copies of data a compaction deleted are not.\n\
-4. Every bucket is written compact, with the SHA-256 trailer of `snapshot save`, checked, and moved into \
+4. For a data dir, the WAL is read up to its first fault (as etcd's repair cuts a torn tail; mid-log \
+damage ends it at the last good record), and the entries past the db's consistent index are replayed \
+into the salvaged key state: each write transaction gets the next revision, puts and deletes are written \
+as etcd writes them, leases granted and revoked, meta/consistent_index and term set to the last entry. \
+By default every readable entry is replayed, as the member would apply its own log if restarted alone; \
+--committed-only stops at the last recorded commit. Auth, alarm and membership entries are not replayed \
+(they are listed).\n\
+5. Every bucket is written compact, with the SHA-256 trailer of `snapshot save`, checked, and moved into \
 place only if OUTPUT still does not exist.\n\n\
 The report names the pages skipped, the revisions recovered from unreachable pages, the revisions lost \
 (main revisions above the compact revision are consecutive, so a missing one is a lost write), the \
-other buckets that lost data, and lease ids live keys need but the lease bucket lacks. The input is \
+other buckets that lost data, lease ids live keys need but the lease bucket lacks, the WAL entries \
+applied and those lost after the cut. The input is \
 opened read-only and never written.\n\n\
 Examples:\n  etcd-forensics salvage /var/lib/etcd --output salvaged.db\n  \
 etcd-forensics restore salvaged.db --data-dir /var/lib/etcd-new --name m1 ...",
@@ -398,6 +406,16 @@ etcd-forensics restore salvaged.db --data-dir /var/lib/etcd-new --name m1 ...",
         /// The snapshot file to write; must not exist.
         #[arg(long, short = 'o')]
         output: PathBuf,
+        /// The WAL directory, if etcd ran with --wal-dir (or to replay a WAL onto a db file).
+        #[arg(long, value_name = "DIR")]
+        wal_dir: Option<PathBuf>,
+        /// Do not replay the WAL: the snapshot holds only what the db held.
+        #[arg(long, conflicts_with_all = ["wal_dir", "committed_only"])]
+        no_wal: bool,
+        /// Replay only entries up to the WAL's last recorded commit (default: every readable
+        /// entry, as the member would apply them if restarted alone).
+        #[arg(long)]
+        committed_only: bool,
         /// Output format: simple (for people) or json (for machines).
         #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
         write_out: WalFormat,
@@ -804,8 +822,8 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
             }
             Ok(code(r.outcome()))
         }
-        Cmd::Salvage { source, output, write_out } => {
-            let opts = jobs::salvage::SalvageOptions { source, output };
+        Cmd::Salvage { source, output, wal_dir, no_wal, committed_only, write_out } => {
+            let opts = jobs::salvage::SalvageOptions { source, output, wal_dir, no_wal, committed_only };
             let r = jobs::salvage::salvage(&opts)?;
             output::salvage::print(out, &r, WriteOut::from(write_out))?;
             Ok(code(r.outcome()))

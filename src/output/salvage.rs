@@ -13,7 +13,13 @@
 //! `pages`, `duplicates`, `stale`, `compacted`, `conflicts`, `leases`};
 //! `lost` {`ranges`, `revisions`, `partial`, `unknownFrom`,
 //! `belowCompaction`}; `missingLeases` (hex ids); `bucketsAffected`
-//! [{`bucket`, `what`}]; `wal` (see below); `result` {`revision`,
+//! [{`bucket`, `what`}]; `wal` {`walDir`, `segments`, `consistentIndex`,
+//! `commit`, `lastIndex`, `cut` {`segment`, `offset`, `code`, `what`,
+//! `etcd`} or null, `applied` [{`index`, `term`, `op`, `revision`,
+//! `committed`, `note`}], `appliedTotal`, `appliedUncommitted`, `revisions`,
+//! `notReplayed`, `notReplayedTotal`, `lost` (entries past the consistent
+//! index after the cut), `lostTotal`, `afterCutInDb`, `skippedBecause`}
+//! (data dirs only); `result` {`revision`,
 //! `compactRevision`, `revisions`, `liveKeys`, `consistentIndex`, `term`,
 //! `pages`, `fileSize`, `sha256`, `status` {`hash`, `revision`, `totalKey`,
 //! `totalSize`}}. Revision ranges are `{"first", "last"}` (inclusive).
@@ -145,6 +151,9 @@ pub fn print(w: &mut dyn Write, r: &SalvageReport, how: WriteOut) -> io::Result<
             r.missing_leases.join(", ")
         )?;
     }
+    if let Some(wr) = &r.wal {
+        print_wal(w, wr)?;
+    }
     let x = &r.result;
     writeln!(
         w,
@@ -163,4 +172,55 @@ pub fn print(w: &mut dyn Write, r: &SalvageReport, how: WriteOut) -> io::Result<
         r.output.display(),
         r.output.display()
     )
+}
+
+fn print_wal(w: &mut dyn Write, r: &crate::jobs::salvage::wal::WalReplay) -> io::Result<()> {
+    if let Some(why) = &r.skipped_because {
+        return writeln!(w, "wal {}: not replayed: {why}", r.wal_dir.display());
+    }
+    let ci = r.consistent_index.unwrap_or(0);
+    let revs = r.revisions.map(|x| format!(", writing {x}")).unwrap_or_default();
+    writeln!(
+        w,
+        "wal {}: {} entries past the db's consistent index {ci} applied{revs}{}",
+        r.wal_dir.display(),
+        r.applied_total,
+        if r.applied_uncommitted > 0 {
+            format!(" ({} of them not yet committed, as a restarted single member applies them)", r.applied_uncommitted)
+        } else {
+            String::new()
+        }
+    )?;
+    for e in r.applied.iter().filter(|e| e.note.is_some() && e.revision.is_none()).take(20) {
+        writeln!(w, "  index {} {}: {}", e.index, e.op, e.note.as_deref().unwrap_or_default())?;
+    }
+    for e in r.not_replayed.iter().take(20) {
+        writeln!(w, "  not replayed: index {} {}: {}", e.index, e.op, e.note.as_deref().unwrap_or_default())?;
+    }
+    if r.not_replayed_total > 20 {
+        writeln!(w, "  ... {} entries not replayed in all", r.not_replayed_total)?;
+    }
+    match &r.cut {
+        None => writeln!(w, "  the WAL reads to its end")?,
+        Some(c) => {
+            let seg = c.segment.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+            writeln!(w, "  reading stopped at {seg} offset {:#x} ({}: {}); etcd {}", c.offset, c.code, c.what, c.etcd)?;
+            if r.lost_total == 0 {
+                writeln!(
+                    w,
+                    "  nothing past the consistent index lies after the cut ({} entries after it are already in the db)",
+                    r.after_cut_in_db
+                )?;
+            } else {
+                let first = r.lost.first().map_or(0, |e| e.index);
+                let last = r.lost.last().map_or(0, |e| e.index);
+                writeln!(w, "  lost after the cut: {} entries (index {first}..={last}):", r.lost_total)?;
+                for e in r.lost.iter().take(20) {
+                    let note = e.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+                    writeln!(w, "    index {} term {} {}{note}", e.index, e.term, e.op)?;
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -5,11 +5,11 @@
 //! Steps (FORMATS.md §1.5, §1.14, §2, §11):
 //!
 //! 1. **Meta page.** Every meta page whose fields still describe a tree is
-//!    a candidate (a page failing its checksum too, if nothing valid
-//!    works). Each candidate's tree is walked; the best is the valid one
-//!    whose walk loses the fewest pages, then the newest. What reverting to
-//!    the other would lose is reported by comparing the two trees bucket by
-//!    bucket.
+//!    a candidate (a page failing its checksum too, used only if no valid
+//!    one exists). The newest valid one is used, as bbolt does: the older
+//!    tree's pages are still in the file, so the scan (3.) puts back what
+//!    they hold under a damaged page of the newest. Both trees are walked and
+//!    what reverting to the other would lose is reported, bucket by bucket.
 //! 2. **Walk** everything reachable from it; the walk skips what it cannot
 //!    read and names each skipped page with the key range above it (from
 //!    the branch keys): the *lost ranges*. `key`-bucket entries read from
@@ -49,12 +49,33 @@ use crate::mvcc::{Revision, ScanOptions, buckets, kv, scan_db, schema};
 use crate::report::{RevRange, Severity};
 use crate::source::Source;
 
+pub mod wal;
+
 #[derive(Debug, Clone)]
 pub struct SalvageOptions {
     /// A data dir, a db file or a `snapshot save` file.
     pub source: PathBuf,
     /// The snapshot file to write; must not exist.
     pub output: PathBuf,
+    /// The WAL directory (default: the data dir's `member/wal`; a db file
+    /// has none unless given).
+    pub wal_dir: Option<PathBuf>,
+    /// Do not replay the WAL.
+    pub no_wal: bool,
+    /// Replay only entries up to the last HardState's commit.
+    pub committed_only: bool,
+}
+
+impl SalvageOptions {
+    pub fn new(source: impl Into<PathBuf>, output: impl Into<PathBuf>) -> Self {
+        SalvageOptions {
+            source: source.into(),
+            output: output.into(),
+            wal_dir: None,
+            no_wal: false,
+            committed_only: false,
+        }
+    }
 }
 
 /// Entries listed per kind in a report before we only count them.
@@ -232,6 +253,9 @@ pub struct SalvageReport {
     /// Lease ids live keys carry that the `lease` bucket lacks.
     pub missing_leases: Vec<String>,
     pub buckets_affected: Vec<BucketAffected>,
+    /// The WAL replay (data dirs, or with `--wal-dir`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wal: Option<wal::WalReplay>,
     pub result: SalvagedFile,
 }
 
@@ -245,6 +269,7 @@ impl SalvageReport {
             && self.bad_entries_total == 0
             && self.buckets_affected.is_empty()
             && self.meta.used.valid
+            && self.wal.as_ref().is_none_or(wal::WalReplay::complete)
     }
     /// 0: written, nothing lost; 1: written, something lost or uncertain
     /// (the report says what).
@@ -364,8 +389,12 @@ fn candidate_trees(data: &[u8], ps: u32) -> Vec<Tree<'_>> {
             out.push(t);
         }
     }
-    // Valid first, then fewest skipped pages, then newest.
-    out.sort_by_key(|t| (!t.choice.valid, t.choice.skipped_pages, std::cmp::Reverse(t.choice.txid)));
+    // Valid first, then the newest, as bbolt picks. The newest tree with a
+    // damaged page loses no more than the older one: the pages of the older
+    // tree are still in the file and the scan puts back what they hold
+    // under the damaged page's range, while the newest holds the last
+    // transaction's writes.
+    out.sort_by_key(|t| (!t.choice.valid, std::cmp::Reverse(t.choice.txid)));
     out
 }
 
@@ -510,7 +539,7 @@ fn resolve(path: &Path) -> Result<(PathBuf, Option<Paths>)> {
 /// Run the salvage.
 pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
     refuse_existing(&opts.output)?;
-    let (db_file, _paths) = resolve(&opts.source)?;
+    let (db_file, paths) = resolve(&opts.source)?;
     let src = Source::open(&db_file)?;
     let data = src.bytes();
 
@@ -535,14 +564,14 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
         _ => Vec::new(),
     };
     let reason = match &other {
+        _ if !used.choice.valid => {
+            "no meta page validates; this one's fields still name a tree (the newest such)".to_string()
+        }
         None => "the only meta page that names a tree".to_string(),
         Some(o) if !o.choice.valid => format!(
             "the other meta page is invalid ({})",
             o.choice.problem.as_ref().map(|p| p.to_string()).unwrap_or_default()
         ),
-        Some(o) if o.choice.skipped_pages > used.choice.skipped_pages => {
-            format!("its tree loses fewer pages ({} vs {})", used.choice.skipped_pages, o.choice.skipped_pages)
-        }
         Some(_) => "the newest valid meta page, as bbolt picks".to_string(),
     };
     let other_choice =
@@ -680,7 +709,36 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
         }
     }
 
-    // 4. The new file: every bucket of the tree, `key` and `lease` merged.
+    // 4. The WAL: entries past the consistent index.
+    let wal_dir =
+        if opts.no_wal { None } else { opts.wal_dir.clone().or_else(|| paths.as_ref().map(|p| p.wal_dir.clone())) };
+    let tree_meta: Vec<(&[u8], &[u8])> =
+        used.bucket(buckets::META).map(|e| e.kvs.iter().map(|(k, v, _)| (*k, *v)).collect()).unwrap_or_default();
+    let (wal_report, wal_changes) = match &wal_dir {
+        Some(dir) if dir.is_dir() => {
+            let input = wal::ReplayInput {
+                wal_dir: dir,
+                consistent_index: meta_info.consistent_index,
+                keys: &merged_keys.entries,
+                leases: &merged_leases.entries,
+                compact_revision: compact,
+                committed_only: opts.committed_only,
+            };
+            let (r, c) = wal::replay(&input)?;
+            (Some(r), c)
+        }
+        Some(dir) => (
+            Some(wal::WalReplay {
+                wal_dir: dir.clone(),
+                skipped_because: Some("the WAL directory does not exist".into()),
+                ..Default::default()
+            }),
+            wal::WalChanges::default(),
+        ),
+        None => (None, wal::WalChanges::default()),
+    };
+
+    // 5. The new file: every bucket of the tree, `key` and `lease` merged.
     let mut names: BTreeSet<&[u8]> = walk.buckets.iter().map(|b| b.name).collect();
     for n in [buckets::KEY, buckets::META, buckets::LEASE] {
         names.insert(n);
@@ -688,9 +746,22 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
     let mut out_buckets: Vec<bolt::write::Bucket<'_>> = Vec::new();
     for name in names {
         let entries = if name == buckets::KEY {
-            merged_keys.entries.clone()
+            let mut e = merged_keys.entries.clone();
+            e.extend(wal_changes.keys.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
+            recover::merge_bucket(e, &[], &[]).entries
         } else if name == buckets::LEASE {
-            merged_leases.entries.clone()
+            match &wal_changes.leases {
+                Some(l) => l.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).collect(),
+                None => merged_leases.entries.clone(),
+            }
+        } else if name == buckets::META {
+            let mut e = tree_meta.clone();
+            e.extend(wal_changes.meta.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
+            // later values win: sort stably by key and keep the last
+            e.reverse();
+            e.sort_by(|a, b| a.0.cmp(b.0));
+            e.dedup_by(|x, y| x.0 == y.0);
+            e
         } else {
             let tree: Vec<(&[u8], &[u8])> =
                 used.bucket(name).map(|e| e.kvs.iter().map(|(k, v, _)| (*k, *v)).collect()).unwrap_or_default();
@@ -700,19 +771,21 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
     }
 
     // Leases live keys need.
-    let missing_leases = missing_leases(&merged_keys.entries, &merged_leases.entries);
+    let final_bucket =
+        |n: &[u8]| out_buckets.iter().find(|b| b.name == n).map(|b| b.entries.as_slice()).unwrap_or_default();
+    let missing_leases = missing_leases(final_bucket(buckets::KEY), final_bucket(buckets::LEASE));
 
     let plan = bolt::write::plan(&out_buckets, bolt::write::WriteOptions { page_size: ps, ..Default::default() })
         .map_err(|e| e.in_file(&opts.output))?;
     let status = status_of(&out_buckets, plan.file_size());
     let digest = write_new_db_verified(&opts.output, &plan, true, verify_output)?;
-    let live_keys = live_keys(&merged_keys.entries);
+    let live_keys = live_keys(final_bucket(buckets::KEY));
     let meta_out = out_buckets.iter().find(|b| b.name == buckets::META);
     let get_meta = |k: &[u8]| meta_out.and_then(|b| b.entries.iter().find(|(n, _)| *n == k).map(|(_, v)| *v));
     let result = SalvagedFile {
         revision: status.revision,
         compact_revision: compact,
-        revisions: merged_keys.entries.len() as u64,
+        revisions: final_bucket(buckets::KEY).len() as u64,
         live_keys,
         consistent_index: get_meta(b"consistent_index").and_then(be_u64_exact),
         term: get_meta(b"term").and_then(be_u64_exact),
@@ -736,6 +809,7 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
         lost,
         missing_leases,
         buckets_affected,
+        wal: wal_report,
         result,
     })
 }
