@@ -45,6 +45,18 @@ EXIT CODES:
   2  could not run: bad flags (as etcdutl refuses them), the data dir exists and is not empty,
      the --wal-dir exists, a raw db without --skip-hash-check, unreadable input, write failure";
 
+const DEFRAG_EXIT_CODES: &str = "\
+EXIT CODES:
+  0  written: OUTPUT holds every bucket, key and value of SRC
+  1  refused: a page of SRC cannot be read (nothing written; run `etcd-forensics salvage`)
+  2  could not run: OUTPUT exists, SRC unreadable or not a bbolt file, write failure";
+
+const SALVAGE_EXIT_CODES: &str = "\
+EXIT CODES:
+  0  written, and nothing was lost: every page of the db read (and the WAL, for a data dir)
+  1  written, but something is lost or uncertain: the report says which pages, revisions, buckets
+  2  could not run: OUTPUT exists, no meta page names a tree, unreadable input, write failure";
+
 const INSPECT_EXIT_CODES: &str = "\
 EXIT CODES:
   0  answered from a file that reads cleanly
@@ -322,6 +334,88 @@ etcd-forensics restore snapshot.db --data-dir new --dry-run -w json",
         /// Run every check and print what would be written; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Output format: simple (for people) or json (for machines).
+        #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
+        write_out: WalFormat,
+    },
+    /// Defragment a db or snapshot file offline into a NEW file (etcd's defrag, input untouched).
+    #[command(
+        long_about = "Defragment a db file, a `snapshot save` file or a data dir's member/snap/db into a new \
+file, as etcd's defrag does (every top-level bucket in order, FillPercent 0.9, no free pages, \
+bucket sequences 0, freelist not persisted), with no etcd running. The input is never modified: \
+the output is written under a temporary name beside OUTPUT, fsynced and moved into place only if \
+OUTPUT still does not exist.\n\n\
+The input is read completely first; a page that cannot be read makes defrag refuse (exit 1, nothing \
+written), because a defrag must not drop data silently: use `etcd-forensics salvage` for damaged \
+files. One invalid meta page is only a warning (bbolt uses the other one). A snapshot file's SHA-256 \
+trailer is verified unless --skip-hash-check.\n\n\
+--snapshot appends the SHA-256 trailer of `etcdctl snapshot save` files, so that `restore` accepts \
+the output without --skip-hash-check.\n\n\
+Examples:\n  etcd-forensics defrag /var/lib/etcd --output /backup/compact.db\n  \
+etcd-forensics defrag snapshot.db --output compact-snapshot.db --snapshot -w json",
+        after_help = DEFRAG_EXIT_CODES
+    )]
+    Defrag {
+        /// A db file, a `snapshot save` file, or a data dir (its member/snap/db is read).
+        src: PathBuf,
+        /// The new file; must not exist.
+        #[arg(long, short = 'o')]
+        output: PathBuf,
+        /// Append the SHA-256 trailer of `snapshot save` files (`restore` then needs no --skip-hash-check).
+        #[arg(long)]
+        snapshot: bool,
+        /// Do not verify the SHA-256 trailer of a snapshot file given as SRC.
+        #[arg(long)]
+        skip_hash_check: bool,
+        /// Output format: simple (for people) or json (for machines).
+        #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
+        write_out: WalFormat,
+    },
+    /// Recover what can still be read from a damaged db or data dir into a new, verified snapshot file.
+    #[command(
+        long_about = "Get everything that can still be read out of a damaged db (a data dir's member/snap/db, \
+a db file or a snapshot file) into a new snapshot file that `restore` accepts.\n\n\
+1. Meta page: each meta page that still names a tree is tried; the valid one whose tree loses the \
+fewest pages is used (then the newest), and the report says what reverting to the other would lose.\n\
+2. Every page reachable from it is read; a page that cannot be read is skipped, and the key range above \
+it (from the branch keys) is lost. Values of the key bucket that are not what etcd writes are dropped.\n\
+3. Every page of the file is scanned for leaves of the key bucket (revision keys whose values decode as \
+the KeyValue of that revision) and of the lease bucket: entries in the lost ranges are put back. Older \
+copies of data a compaction deleted are not.\n\
+4. For a data dir, the WAL is read up to its first fault (as etcd's repair cuts a torn tail; mid-log \
+damage ends it at the last good record), and the entries past the db's consistent index are replayed \
+into the salvaged key state: each write transaction gets the next revision, puts and deletes are written \
+as etcd writes them, leases granted and revoked, meta/consistent_index and term set to the last entry. \
+By default every readable entry is replayed, as the member would apply its own log if restarted alone; \
+--committed-only stops at the last recorded commit. Auth, alarm and membership entries are not replayed \
+(they are listed).\n\
+5. Every bucket is written compact, with the SHA-256 trailer of `snapshot save`, checked, and moved into \
+place only if OUTPUT still does not exist.\n\n\
+The report names the pages skipped, the revisions recovered from unreachable pages, the revisions lost \
+(main revisions above the compact revision are consecutive, so a missing one is a lost write), the \
+other buckets that lost data, lease ids live keys need but the lease bucket lacks, the WAL entries \
+applied and those lost after the cut. The input is \
+opened read-only and never written.\n\n\
+Examples:\n  etcd-forensics salvage /var/lib/etcd --output salvaged.db\n  \
+etcd-forensics restore salvaged.db --data-dir /var/lib/etcd-new --name m1 ...",
+        after_help = SALVAGE_EXIT_CODES
+    )]
+    Salvage {
+        /// A data dir, a db file (member/snap/db) or a `snapshot save` file.
+        source: PathBuf,
+        /// The snapshot file to write; must not exist.
+        #[arg(long, short = 'o')]
+        output: PathBuf,
+        /// The WAL directory, if etcd ran with --wal-dir (or to replay a WAL onto a db file).
+        #[arg(long, value_name = "DIR")]
+        wal_dir: Option<PathBuf>,
+        /// Do not replay the WAL: the snapshot holds only what the db held.
+        #[arg(long, conflicts_with_all = ["wal_dir", "committed_only"])]
+        no_wal: bool,
+        /// Replay only entries up to the WAL's last recorded commit (default: every readable
+        /// entry, as the member would apply them if restarted alone).
+        #[arg(long)]
+        committed_only: bool,
         /// Output format: simple (for people) or json (for machines).
         #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
         write_out: WalFormat,
@@ -715,6 +809,23 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
             } else {
                 output::restore::print(out, &r, how)?;
             }
+            Ok(code(r.outcome()))
+        }
+        Cmd::Defrag { src, output, snapshot, skip_hash_check, write_out } => {
+            let opts = jobs::defrag::DefragOptions { source: src, output, snapshot, skip_hash_check };
+            let r = jobs::defrag::defrag(&opts)?;
+            let how = WriteOut::from(write_out);
+            if !r.written && how != WriteOut::Json {
+                output::defrag::print(&mut io::stderr().lock(), &r, how)?;
+            } else {
+                output::defrag::print(out, &r, how)?;
+            }
+            Ok(code(r.outcome()))
+        }
+        Cmd::Salvage { source, output, wal_dir, no_wal, committed_only, write_out } => {
+            let opts = jobs::salvage::SalvageOptions { source, output, wal_dir, no_wal, committed_only };
+            let r = jobs::salvage::salvage(&opts)?;
+            output::salvage::print(out, &r, WriteOut::from(write_out))?;
             Ok(code(r.outcome()))
         }
         Cmd::Get {

@@ -118,6 +118,19 @@ impl<'a> Db<'a> {
         Ok(Db { data, page_size: meta.page_size, slots, current: current as u8, meta })
     }
 
+    /// The same bytes seen through a meta of the caller's choosing: the
+    /// other meta page's tree, or a meta that fails validation but still
+    /// names a tree (`salvage`). `index` is the meta page it came from.
+    /// `None` when its page size is not one bbolt writes.
+    pub fn with_meta(data: &'a [u8], meta: Meta, index: u8) -> Option<Db<'a>> {
+        let ps = meta.page_size;
+        if !(MIN_PAGE_SIZE..=MAX_PAGE_SIZE).contains(&ps) || !ps.is_power_of_two() {
+            return None;
+        }
+        let slots = [MetaSlot::read(0, data, 0), MetaSlot::read(1, data, u64::from(ps))];
+        Some(Db { data, page_size: ps, slots, current: index.min(1), meta })
+    }
+
     pub fn data(&self) -> &'a [u8] {
         self.data
     }

@@ -6,6 +6,7 @@
 //! * [`db`]: opening a file (page-size detection, meta selection);
 //! * [`walk`]: walking every bucket's tree with `tx.Check()`'s invariants;
 //! * [`lookup`]: point reads of one top-level bucket, without a walk;
+//! * [`scavenge`]: leaf pages found by scanning every page (salvage);
 //! * [`write`]: writing a fresh, compact file from ordered buckets (bulk load).
 //!
 //! This module knows bytes, not etcd: revision keys, protobuf values and
@@ -16,6 +17,7 @@ pub mod layout;
 pub mod lookup;
 pub mod meta;
 pub mod page;
+pub mod scavenge;
 pub mod walk;
 pub mod write;
 

@@ -2,9 +2,11 @@
 //! entries to a caller's sink as it reads them); none prints.
 
 pub mod check;
+pub mod defrag;
 pub mod diff;
 pub mod inspect;
 pub mod restore;
+pub mod salvage;
 pub mod status;
 pub mod wal;
 

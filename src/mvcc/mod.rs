@@ -7,6 +7,7 @@ pub mod buckets;
 pub mod hashkv;
 pub mod index;
 pub mod kv;
+pub mod recover;
 pub mod replay;
 pub mod revision;
 pub mod scan;

@@ -38,6 +38,40 @@ pub struct Model {
     pub compact_revision: i64,
     /// Write transactions that changed something.
     pub writes: u64,
+    /// When `Some`, every change is appended as etcd writes it to the
+    /// `key` bucket (`salvage` replays the WAL into a db this way).
+    pub log: Option<Vec<Change>>,
+}
+
+/// One change of a write transaction: an entry of the `key` bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// `main` = the transaction's revision, `sub` = its position in it;
+    /// `tombstone` for a delete.
+    pub revision: super::Revision,
+    pub key: Vec<u8>,
+    /// The new state of a put (`None` for a delete).
+    pub put: Option<KeyState>,
+}
+
+impl Change {
+    /// The `key`-bucket value etcd writes: the `mvccpb.KeyValue` of a put,
+    /// or a KeyValue holding only the key for a delete.
+    pub fn value(&self) -> Vec<u8> {
+        use prost::Message;
+        let kv = match &self.put {
+            Some(s) => crate::proto::mvccpb::KeyValue {
+                key: self.key.clone(),
+                create_revision: s.create_revision,
+                mod_revision: s.mod_revision,
+                version: s.version,
+                value: s.value.clone(),
+                lease: s.lease,
+            },
+            None => crate::proto::mvccpb::KeyValue { key: self.key.clone(), ..Default::default() },
+        };
+        kv.encode_to_vec()
+    }
 }
 
 /// Maximum txn nesting we evaluate (etcd itself limits request size, not
@@ -179,9 +213,15 @@ impl<'m> Tx<'m> {
             Some(s) => (s.create_revision, s.version + 1),
             None => (rev, 1),
         };
-        self.m
-            .keys
-            .insert(p.key.clone(), KeyState { create_revision: create, mod_revision: rev, version, value, lease });
+        let state = KeyState { create_revision: create, mod_revision: rev, version, value, lease };
+        if let Some(log) = &mut self.m.log {
+            log.push(Change {
+                revision: super::Revision { main: rev, sub: self.changes as i64, tombstone: false },
+                key: p.key.clone(),
+                put: Some(state.clone()),
+            });
+        }
+        self.m.keys.insert(p.key.clone(), state);
         self.changes += 1;
     }
     fn delete(&mut self, d: &DeleteRangeRequest) {
@@ -191,6 +231,14 @@ impl<'m> Tx<'m> {
     }
     fn delete_key(&mut self, k: &[u8]) {
         if self.m.keys.remove(k).is_some() {
+            let rev = self.rev();
+            if let Some(log) = &mut self.m.log {
+                log.push(Change {
+                    revision: super::Revision { main: rev, sub: self.changes as i64, tombstone: true },
+                    key: k.to_vec(),
+                    put: None,
+                });
+            }
             self.changes += 1;
         }
     }
@@ -402,5 +450,42 @@ mod tests {
         assert!(m.apply(&revoke));
         assert!(m.keys.is_empty());
         assert!(!m.apply(&revoke), "already revoked");
+    }
+
+    #[test]
+    fn the_log_holds_what_etcd_writes_to_the_key_bucket() {
+        use crate::mvcc::Revision;
+        let mut m = Model { revision: 4, log: Some(Vec::new()), ..Default::default() };
+        m.apply(&put("a", "1"));
+        m.apply(&put("a", "2"));
+        let t = InternalRaftRequest {
+            txn: Some(TxnRequest {
+                compare: vec![],
+                success: vec![
+                    op_put("b", "x"),
+                    RequestOp {
+                        request: Some(Op::RequestDeleteRange(DeleteRangeRequest {
+                            key: b"a".to_vec(),
+                            ..Default::default()
+                        })),
+                    },
+                ],
+                failure: vec![],
+            }),
+            ..Default::default()
+        };
+        m.apply(&t);
+        let log = m.log.take().unwrap();
+        let revs: Vec<(i64, i64, bool)> =
+            log.iter().map(|c| (c.revision.main, c.revision.sub, c.revision.tombstone)).collect();
+        assert_eq!(revs, vec![(5, 0, false), (6, 0, false), (7, 0, false), (7, 1, true)]);
+        let v1 = log[1].value();
+        let kv = crate::mvcc::kv::decode(&v1).unwrap();
+        assert_eq!(
+            (kv.key, kv.value, kv.create_revision, kv.mod_revision, kv.version),
+            (&b"a"[..], &b"2"[..], 5, 6, 2)
+        );
+        assert_eq!(log[3].value(), vec![0x0a, 1, b'a'], "a tombstone's value is KeyValue{{key}}");
+        assert!(Revision::parse(&log[3].revision.to_key()).unwrap().tombstone);
     }
 }

@@ -505,9 +505,9 @@ fn key_bucket_range(tf: &TreeFinding) -> Option<RevRange> {
     Some(RevRange { first, last })
 }
 
-/// Meta-page findings: invalid metas (with what the fallback loses) and
+/// Meta-page findings (pub for defrag/salvage): invalid metas (with what the fallback loses) and
 /// damage to the parts bbolt does not checksum.
-fn meta_findings(db: &Db<'_>, out: &mut Vec<Finding>) {
+pub fn meta_findings(db: &Db<'_>, out: &mut Vec<Finding>) {
     let data = db.data();
     let ps = db.page_size() as usize;
     let current = db.current_meta();

@@ -6,9 +6,11 @@
 //! keys are only ever added.
 
 pub mod check;
+pub mod defrag;
 pub mod diff;
 pub mod inspect;
 pub mod restore;
+pub mod salvage;
 pub mod status;
 pub mod table;
 pub mod wal;

@@ -1,0 +1,486 @@
+//! `defrag`: etcd's defragmentation, offline, into a new file.
+//!
+//! etcd's defrag (`backend.defrag`/`defragdb`, FORMATS.md §1.15) opens a
+//! fresh bbolt file, creates every top-level bucket of the old one in key
+//! order, sets `FillPercent` 0.9 and `Put`s every key/value in order. The
+//! result holds the same buckets, keys and values, written compact: no free
+//! pages, bucket sequences 0, the freelist not persisted. We write exactly
+//! that content with the bulk loader ([`crate::bolt::write`], fill percent
+//! 0.9 for every top-level bucket as defrag sets it), in one pass instead of
+//! etcd's commits of 10 000 puts, so the page layout differs slightly from
+//! etcdutl's while every bucket's content and the `snapshot status` hash are
+//! the same.
+//!
+//! Unlike `etcdutl defrag`, the input is never touched: the output is a new
+//! file (STYLE.md §3): written under a temporary name beside it, fsynced,
+//! moved into place only if the target still does not exist
+//! (`persist_noclobber`), then the directory is fsynced. With `--snapshot` the
+//! output ends with the SHA-256 trailer of `etcdctl snapshot save` files
+//! (FORMATS.md §3), so `restore` accepts it without `--skip-hash-check`.
+//!
+//! The input is read completely before anything is written, and refused
+//! when a page cannot be read (then `salvage` is the tool): a defrag must
+//! never silently drop data. One invalid meta page is not a reason to refuse:
+//! bbolt uses the other one, and so do we.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::Outcome;
+use crate::bolt::{self, Db, KvLoc, Sink, WalkOptions};
+use crate::datadir;
+use crate::error::{Error, Location, Result};
+use crate::mvcc::scan::{has_trailer, meta_findings};
+use crate::mvcc::{Revision, Trailer, buckets};
+use crate::report::{Finding, Severity};
+use crate::source::Source;
+
+#[derive(Debug, Clone)]
+pub struct DefragOptions {
+    /// A db file, a `snapshot save` file or a data dir (its `member/snap/db`).
+    pub source: PathBuf,
+    /// The new file; must not exist.
+    pub output: PathBuf,
+    /// Append the SHA-256 trailer of `snapshot save` files.
+    pub snapshot: bool,
+    /// Do not verify the input's SHA-256 trailer.
+    pub skip_hash_check: bool,
+}
+
+/// What `etcdutl snapshot status` (3.4/3.5) prints for a file, computed
+/// from the bucket contents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusOf {
+    pub hash: u32,
+    pub revision: i64,
+    pub total_key: u64,
+    pub total_size: u64,
+}
+
+/// One bucket as written.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BucketOut {
+    pub name: String,
+    pub entries: usize,
+    /// Root page in the new file; 0 when inline.
+    pub root: u64,
+    pub pages: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DefragReport {
+    /// What the user named.
+    pub source: PathBuf,
+    /// The bbolt file read.
+    pub db_file: PathBuf,
+    pub output: PathBuf,
+    /// False when refused (then nothing was written).
+    pub written: bool,
+    /// Why the input was refused (damage), or what was noticed but does not
+    /// stop a defrag (one bad meta page).
+    pub findings: Vec<Finding>,
+    pub page_size: u32,
+    /// Meta page used (0 or 1) and its txid.
+    pub meta_in_use: u8,
+    pub txid: u64,
+    pub source_pages: u64,
+    pub source_file_size: u64,
+    pub source_trailer: Trailer,
+    /// Pages of the input neither reachable nor in a persisted freelist
+    /// (free space the defrag gives back).
+    pub free_pages: u64,
+    pub pages: u64,
+    pub file_size: u64,
+    /// The output ends with a SHA-256 trailer.
+    pub snapshot: bool,
+    /// Lowercase hex SHA-256 of the db part (the trailer), when written.
+    pub sha256: Option<String>,
+    pub status: StatusOf,
+    pub buckets: Vec<BucketOut>,
+}
+
+impl DefragReport {
+    pub fn outcome(&self) -> Outcome {
+        if self.written { Outcome::Verified } else { Outcome::Damaged }
+    }
+}
+
+/// Collects a bucket's key/values, borrowed from the map.
+#[derive(Default)]
+pub(crate) struct Collect<'a> {
+    pub kvs: Vec<(&'a [u8], &'a [u8])>,
+    pub nested: u64,
+}
+
+impl<'a> Sink<'a> for Collect<'a> {
+    fn kv(&mut self, k: &'a [u8], v: &'a [u8], is_bucket: bool, _: KvLoc) {
+        if is_bucket {
+            self.nested += 1;
+        } else {
+            self.kvs.push((k, v));
+        }
+    }
+    fn fresh(&self) -> Self {
+        Collect::default()
+    }
+    fn merge(&mut self, later: Self) {
+        self.kvs.extend(later.kvs);
+        self.nested += later.nested;
+    }
+}
+
+/// The db file of `path`: the path itself, or `member/snap/db` of a data dir.
+pub fn resolve_db(path: &Path) -> Result<PathBuf> {
+    if path.is_dir() {
+        let p = datadir::locate(path, None)?;
+        if !p.db.is_file() {
+            return Err(Error::usage(format!("{}: no db file (expected {})", path.display(), p.db.display())));
+        }
+        Ok(p.db)
+    } else {
+        Ok(path.to_path_buf())
+    }
+}
+
+/// Refuse an output path that exists (a file, a directory, a dangling link).
+pub fn refuse_existing(output: &Path) -> Result<()> {
+    if fs::symlink_metadata(output).is_ok() {
+        return Err(Error::usage(format!(
+            "{} exists; give a new file name (the output is never overwritten)",
+            output.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Walk findings that do not make the content incomplete.
+fn harmless(code: &str) -> bool {
+    // A page neither used nor free (persisted freelist only) leaks space;
+    // the defrag gives it back.
+    code == "bolt.freelist.unreachable_unfreed"
+}
+
+/// `snapshot status` numbers of a set of buckets as the new file holds them.
+pub fn status_of(buckets: &[bolt::write::Bucket<'_>], total_size: u64) -> StatusOf {
+    let mut crc = 0u32;
+    let mut total_key = 0u64;
+    let mut revision = 0i64;
+    for b in buckets {
+        crc = crc32c::crc32c_append(crc, b.name);
+        for (k, v) in &b.entries {
+            crc = crc32c::crc32c_append(crc, k);
+            crc = crc32c::crc32c_append(crc, v);
+        }
+        total_key += b.entries.len() as u64;
+        if b.name == buckets::KEY {
+            revision = b.entries.last().and_then(|(k, _)| Revision::main_of(k)).unwrap_or(0);
+        }
+    }
+    StatusOf { hash: crc, revision, total_key, total_size }
+}
+
+/// Run the defrag.
+pub fn defrag(opts: &DefragOptions) -> Result<DefragReport> {
+    refuse_existing(&opts.output)?;
+    let db_file = resolve_db(&opts.source)?;
+    let src = Source::open(&db_file)?;
+    let data = src.bytes();
+    let trailer_present = has_trailer(src.len());
+    let skip = opts.skip_hash_check;
+    let (trailer, opened) = rayon::join(
+        || trailer_state(data, trailer_present, skip),
+        || -> std::result::Result<_, Error> {
+            let db = Db::open(data).map_err(|f| f.error.in_file(&db_file))?;
+            let walked = bolt::walk(&db, WalkOptions { parallel: true, progress: None }, |_| Collect::default());
+            Ok((db, walked))
+        },
+    );
+    let (db, walked) = opened?;
+
+    let mut findings = Vec::new();
+    meta_findings(&db, &mut findings);
+    // A bad meta page does not stop a defrag: say so.
+    for f in &mut findings {
+        if f.severity == Severity::Damage {
+            f.severity = Severity::Warning;
+            f.action = "nothing: the defragmented file has two fresh meta pages".into();
+        }
+    }
+    let mut refused = false;
+    for tf in &walked.findings {
+        let mut f = tf.finding.clone();
+        if f.severity == Severity::Damage && !harmless(f.code) {
+            refused = true;
+            f.action = "a defrag would drop what this page holds: run `etcd-forensics salvage` instead".into();
+        }
+        findings.push(f);
+    }
+    if trailer == Trailer::Mismatch {
+        refused = true;
+        findings.push(
+            Finding::damage("snapshot.trailer.mismatch", Location::default(), "SHA-256 trailer does not match the bytes before it")
+                .meaning("the file is not what `snapshot save` wrote; a defrag would seal the damaged bytes under a fresh trailer")
+                .action("use another snapshot, or --skip-hash-check if the content is known good"),
+        );
+    }
+    for b in &walked.buckets {
+        if b.sink.nested > 0 {
+            refused = true;
+            findings.push(
+                Finding::damage(
+                    "defrag.nested_bucket",
+                    Location::default(),
+                    format!("bucket {:?} holds nested buckets", String::from_utf8_lossy(b.name)),
+                )
+                .meaning("etcd never nests buckets: this is not an etcd db (etcd's defrag would turn them into empty values)"),
+            );
+        }
+    }
+    for f in &mut findings {
+        f.location = std::mem::take(&mut f.location).with_file(&db_file);
+    }
+
+    let new: Vec<bolt::write::Bucket<'_>> =
+        walked.buckets.iter().map(|b| bolt::write::Bucket { name: b.name, entries: b.sink.kvs.clone() }).collect();
+    let wopts = bolt::write::WriteOptions { page_size: db.page_size(), ..Default::default() };
+    let plan = bolt::write::plan(&new, wopts).map_err(|e| e.in_file(&db_file))?;
+    let mut report = DefragReport {
+        source: opts.source.clone(),
+        db_file: db_file.clone(),
+        output: opts.output.clone(),
+        written: false,
+        findings,
+        page_size: db.page_size(),
+        meta_in_use: db.current_meta(),
+        txid: db.meta().txid,
+        source_pages: db.hwm(),
+        source_file_size: src.len(),
+        source_trailer: trailer,
+        free_pages: walked.unreachable_pages + walked.freelist_pages,
+        pages: plan.hwm(),
+        file_size: plan.file_size() + if opts.snapshot { 32 } else { 0 },
+        snapshot: opts.snapshot,
+        sha256: None,
+        status: status_of(&new, plan.file_size()),
+        buckets: plan
+            .placements()
+            .into_iter()
+            .map(|p| BucketOut {
+                name: String::from_utf8_lossy(&p.name).into_owned(),
+                entries: p.entries,
+                root: p.root,
+                pages: p.pages,
+            })
+            .collect(),
+    };
+    if refused {
+        return Ok(report);
+    }
+    let digest = write_new_db(&opts.output, &plan, opts.snapshot)?;
+    report.written = true;
+    report.sha256 = digest.map(|d| hex(&d));
+    Ok(report)
+}
+
+fn trailer_state(data: &[u8], present: bool, skip: bool) -> Trailer {
+    if !present {
+        return Trailer::Absent;
+    }
+    if skip {
+        return Trailer::Unverified;
+    }
+    let cut = data.len().saturating_sub(32);
+    let (body, stored) = data.split_at(cut);
+    if Sha256::digest(body).as_slice() == stored { Trailer::Valid } else { Trailer::Mismatch }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Forwards writes, hashing them when asked to.
+struct Hashing<W> {
+    inner: W,
+    sha: Option<Sha256>,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if let Some(sha) = &mut self.sha {
+            sha.update(buf.get(..n).unwrap_or_default());
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Write the planned db to a new file `path` (which must not exist): a
+/// temporary file beside it, mode 0600, fsynced, moved into place with
+/// `persist_noclobber`, then the directory fsynced. With `trailer`, the
+/// SHA-256 of the db bytes is appended as `snapshot save` does, and returned.
+pub fn write_new_db(path: &Path, plan: &bolt::write::Plan<'_, '_>, trailer: bool) -> Result<Option<[u8; 32]>> {
+    write_new_db_verified(path, plan, trailer, |_| Ok(()))
+}
+
+/// [`write_new_db`], calling `verify` on the finished temporary file (after
+/// the fsync, before it is moved into place); an error from it leaves no
+/// file behind.
+pub fn write_new_db_verified(
+    path: &Path,
+    plan: &bolt::write::Plan<'_, '_>,
+    trailer: bool,
+    verify: impl FnOnce(&Path) -> Result<()>,
+) -> Result<Option<[u8; 32]>> {
+    let io = |action: &'static str, p: &Path| {
+        let p = p.to_path_buf();
+        move |e: std::io::Error| Error::io(action, &p, &e)
+    };
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::usage(format!("{} has no file name", path.display())))?
+        .to_string_lossy()
+        .into_owned();
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.tmp-"))
+        .rand_bytes(6)
+        .tempfile_in(&parent)
+        .map_err(io("create a temporary file in", &parent))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o600)).map_err(io("chmod", tmp.path()))?;
+    }
+    let file = tmp.reopen().map_err(io("open", tmp.path()))?;
+    let mut w = Hashing { inner: BufWriter::with_capacity(1 << 20, file), sha: trailer.then(Sha256::new) };
+    plan.emit(&mut w).map_err(|e| e.in_file(tmp.path()))?;
+    let digest: Option<[u8; 32]> = w.sha.map(|s| s.finalize().into());
+    let mut inner = w.inner;
+    if let Some(d) = &digest {
+        inner.write_all(d).map_err(io("write", tmp.path()))?;
+    }
+    let file: File = inner.into_inner().map_err(|e| Error::io("write", tmp.path(), e.error()))?;
+    file.sync_all().map_err(io("fsync", tmp.path()))?;
+    drop(file);
+    verify(tmp.path())?;
+    tmp.persist_noclobber(path).map_err(|e| Error::io("move into place", path, &e.error))?;
+    File::open(&parent).and_then(|d| d.sync_all()).map_err(io("fsync directory", &parent))?;
+    Ok(digest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Owned = Vec<(Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)>;
+
+    fn write_file(dir: &Path, name: &str, owned: &Owned) -> PathBuf {
+        let buckets: Vec<bolt::write::Bucket<'_>> = owned
+            .iter()
+            .map(|(n, kvs)| bolt::write::Bucket {
+                name: n,
+                entries: kvs.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).collect(),
+            })
+            .collect();
+        let mut bytes = Vec::new();
+        bolt::write::write_db(&buckets, bolt::write::WriteOptions { page_size: 4096, fill_percent: 0.5 }, &mut bytes)
+            .unwrap();
+        let p = dir.join(name);
+        fs::write(&p, &bytes).unwrap();
+        p
+    }
+
+    fn sample() -> Owned {
+        let keys: Vec<(Vec<u8>, Vec<u8>)> =
+            (1..3000i64).map(|i| (Revision { main: i, sub: 0, tombstone: false }.to_key(), vec![b'v'; 40])).collect();
+        vec![
+            (b"key".to_vec(), keys),
+            (b"meta".to_vec(), vec![(b"consistent_index".to_vec(), 7u64.to_be_bytes().to_vec())]),
+        ]
+    }
+
+    fn read_all(path: &Path) -> Owned {
+        let bytes = fs::read(path).unwrap();
+        let db = Db::open(&bytes).unwrap();
+        let w = bolt::walk(&db, WalkOptions::default(), |_| Collect::default());
+        assert!(w.findings.is_empty());
+        w.buckets
+            .iter()
+            .map(|b| (b.name.to_vec(), b.sink.kvs.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn same_content_compact_and_a_valid_trailer() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = write_file(dir.path(), "db", &sample());
+        let out = dir.path().join("new.db");
+        let opts = DefragOptions { source: src.clone(), output: out.clone(), snapshot: true, skip_hash_check: false };
+        let r = defrag(&opts).unwrap();
+        assert!(r.written, "{:?}", r.findings);
+        assert!(r.pages < r.source_pages, "fill 0.9 packs tighter than 0.5: {} vs {}", r.pages, r.source_pages);
+        let bytes = fs::read(&out).unwrap();
+        assert_eq!(bytes.len() as u64, r.file_size);
+        assert!(has_trailer(bytes.len() as u64));
+        let (body, sum) = bytes.split_at(bytes.len() - 32);
+        assert_eq!(Sha256::digest(body).as_slice(), sum);
+        assert_eq!(read_all(&out), sample());
+        assert_eq!(r.status.revision, 2999);
+        // refuses to overwrite, and a snapshot is accepted as input
+        assert!(defrag(&opts).is_err());
+        let again = dir.path().join("again.db");
+        let r2 =
+            defrag(&DefragOptions { source: out.clone(), output: again.clone(), snapshot: false, ..opts }).unwrap();
+        assert!(r2.written);
+        assert_eq!(r2.source_trailer, Trailer::Valid);
+        assert_eq!(r2.status, StatusOf { total_size: r2.status.total_size, ..r.status });
+        assert!(!has_trailer(fs::metadata(&again).unwrap().len()));
+    }
+
+    #[test]
+    fn damaged_input_is_refused_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = write_file(dir.path(), "db", &sample());
+        let mut bytes = fs::read(&src).unwrap();
+        // page 3: a leaf of the key bucket; make its type invalid
+        bytes[3 * 4096 + 8] = 0x20;
+        fs::write(&src, &bytes).unwrap();
+        let out = dir.path().join("new.db");
+        let r = defrag(&DefragOptions { source: src, output: out.clone(), snapshot: false, skip_hash_check: false })
+            .unwrap();
+        assert!(!r.written);
+        assert!(r.findings.iter().any(|f| f.code == "bolt.page.invalid_type"), "{:?}", r.findings);
+        assert!(!out.exists());
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn one_bad_meta_page_is_only_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = write_file(dir.path(), "db", &sample());
+        let mut bytes = fs::read(&src).unwrap();
+        bytes[4096 + 20] ^= 0xff; // meta 1's version: invalid
+        fs::write(&src, &bytes).unwrap();
+        let out = dir.path().join("new.db");
+        let r = defrag(&DefragOptions { source: src, output: out.clone(), snapshot: false, skip_hash_check: false })
+            .unwrap();
+        assert!(r.written);
+        assert_eq!(r.meta_in_use, 0);
+        assert!(r.findings.iter().all(|f| f.severity < Severity::Damage), "{:?}", r.findings);
+        assert_eq!(read_all(&out), sample());
+    }
+}

@@ -1,0 +1,371 @@
+//! What `salvage` may put back into a bucket: entries read from the tree
+//! plus entries found on pages the tree no longer reaches.
+//!
+//! Every revision of the `key` bucket is immutable: once etcd wrote
+//! `main_sub` → KeyValue it never changes it, it only deletes it (by
+//! compaction). So a well-formed copy of a revision found anywhere in the
+//! file is a fact. What is *not* safe is putting back a revision the store
+//! had legitimately deleted: a stale page (an older copy, freed by a later
+//! transaction) can hold a put whose later tombstone was compacted away,
+//! and putting the put back alone would resurrect a deleted key. Hence the
+//! rules of [`merge_key_bucket`]:
+//!
+//! 1. entries read from the tree win, always;
+//! 2. a found entry is used only inside a *lost range*: the key range of a
+//!    page the walk could not read (from the branch keys above it). Outside
+//!    those ranges the tree is complete, so an entry found there but absent
+//!    from the tree was deleted by a compaction (counted as stale);
+//! 3. inside a lost range, a found revision above the compact revision is
+//!    used (nothing deletes those); at or below it, only a put that is the
+//!    newest revision at or below the compact revision of its key among
+//!    everything known (what a compaction keeps); tombstones at or below it
+//!    are dropped (etcd 3.4/3.5 compaction deletes them);
+//! 4. two different copies of one revision: the copy from a page that read
+//!    cleanly wins, then the first in page order (counted as a conflict).
+//!
+//! Well-formed means: a 17-byte revision key (or 18 ending in `t`), and a
+//! value that decodes as `mvccpb.KeyValue` with a non-empty key; for a put
+//! `mod_revision` equal to the key's main revision, `0 < create_revision ≤
+//! mod_revision` and `version ≥ 1`; for a tombstone nothing but the key
+//! (what etcd writes). The other buckets follow rules 1, 2 and 4.
+
+use std::collections::HashMap;
+
+use super::kv;
+use super::revision::Revision;
+
+/// Is this `key`-bucket entry what etcd writes?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyEntry {
+    Valid(Revision),
+    /// `etcdutl snapshot restore --bump-revision`'s marker: a put key with
+    /// an empty value.
+    Marker(Revision),
+    Invalid(&'static str),
+}
+
+/// Classify a `key`-bucket entry (see the module docs).
+pub fn key_entry(key: &[u8], value: &[u8]) -> KeyEntry {
+    let Some(rev) = Revision::parse(key) else { return KeyEntry::Invalid("not a revision key") };
+    if value.is_empty() && !rev.tombstone {
+        return KeyEntry::Marker(rev);
+    }
+    let Ok(kv) = kv::decode(value) else { return KeyEntry::Invalid("the value is not a mvccpb.KeyValue") };
+    if kv.key.is_empty() {
+        return KeyEntry::Invalid("the KeyValue has an empty key");
+    }
+    if rev.tombstone {
+        if kv.create_revision != 0 || kv.mod_revision != 0 || kv.version != 0 || !kv.value.is_empty() || kv.lease != 0 {
+            return KeyEntry::Invalid("a tombstone's KeyValue holds more than the key");
+        }
+    } else if kv.mod_revision != rev.main {
+        return KeyEntry::Invalid("mod_revision differs from the revision key");
+    } else if kv.create_revision <= 0 || kv.create_revision > kv.mod_revision || kv.version <= 0 {
+        return KeyEntry::Invalid("inconsistent create_revision/version");
+    }
+    KeyEntry::Valid(rev)
+}
+
+/// Is this `lease`-bucket entry what etcd writes: an 8-byte big-endian id
+/// and a `leasepb.Lease` with that id and a positive TTL?
+pub fn lease_entry(key: &[u8], value: &[u8]) -> bool {
+    let Some(id) = crate::bytes::be_u64(key, 0) else { return false };
+    if key.len() != 8 {
+        return false;
+    }
+    match crate::proto::decode::<crate::proto::leasepb::Lease>(value, 0) {
+        Ok(l) => l.id == id as i64 && l.ttl > 0,
+        Err(_) => false,
+    }
+}
+
+/// A key range `[lo, hi)` of a bucket whose pages could not be read
+/// (`None`: unbounded).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LostRange {
+    pub lo: Option<Vec<u8>>,
+    pub hi: Option<Vec<u8>>,
+}
+
+impl LostRange {
+    pub fn everything() -> Self {
+        LostRange { lo: None, hi: None }
+    }
+    pub fn contains(&self, k: &[u8]) -> bool {
+        self.lo.as_deref().is_none_or(|lo| k >= lo) && self.hi.as_deref().is_none_or(|hi| k < hi)
+    }
+}
+
+/// An entry found on a scanned page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found<'a> {
+    pub key: &'a [u8],
+    pub value: &'a [u8],
+    pub pgid: u64,
+    /// The page read cleanly (every element accepted, header id right).
+    pub clean: bool,
+}
+
+/// What a merge did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Merged<'a> {
+    /// The bucket's entries, sorted by key, unique.
+    pub entries: Vec<(&'a [u8], &'a [u8])>,
+    /// Found entries put back (key, page).
+    pub recovered: Vec<(&'a [u8], u64)>,
+    /// Found entries equal to one read from the tree.
+    pub duplicates: u64,
+    /// Found entries outside every lost range and not in the tree: older
+    /// copies of data since deleted.
+    pub stale: u64,
+    /// Found revisions at or below the compact revision that a compaction
+    /// deleted (key bucket only).
+    pub compacted: u64,
+    /// Found copies of one key with different values.
+    pub conflicts: u64,
+}
+
+/// Sort by key and keep the first of equal keys.
+fn sort_unique<'a>(v: &mut Vec<(&'a [u8], &'a [u8])>) {
+    v.sort_by(|a, b| a.0.cmp(b.0));
+    v.dedup_by(|later, first| later.0 == first.0);
+}
+
+/// Rules 1, 2 and 4: the tree's entries plus found entries in lost ranges.
+/// `keep(key, value)` may veto found entries (rule 3 for the key bucket).
+fn merge_with<'a>(
+    mut tree: Vec<(&'a [u8], &'a [u8])>,
+    found: &[Found<'a>],
+    lost: &[LostRange],
+    mut keep: impl FnMut(&'a [u8], &'a [u8]) -> bool,
+) -> Merged<'a> {
+    sort_unique(&mut tree);
+    let in_tree = |k: &[u8]| tree.binary_search_by(|(t, _)| (*t).cmp(k)).ok();
+    let mut m = Merged::default();
+    // Per key: the chosen copy (value, page, clean).
+    let mut chosen: HashMap<&'a [u8], (&'a [u8], u64, bool)> = HashMap::new();
+    for f in found {
+        if let Some(i) = in_tree(f.key) {
+            if tree.get(i).is_some_and(|(_, v)| *v == f.value) {
+                m.duplicates += 1;
+            } else {
+                m.conflicts += 1;
+            }
+            continue;
+        }
+        if !lost.iter().any(|r| r.contains(f.key)) {
+            m.stale += 1;
+            continue;
+        }
+        match chosen.get_mut(f.key) {
+            None => {
+                chosen.insert(f.key, (f.value, f.pgid, f.clean));
+            }
+            Some(c) if c.0 == f.value => {}
+            Some(c) => {
+                m.conflicts += 1;
+                if f.clean && !c.2 {
+                    *c = (f.value, f.pgid, f.clean);
+                }
+            }
+        }
+    }
+    let mut add: Vec<(&'a [u8], &'a [u8], u64)> = chosen.into_iter().map(|(k, (v, p, _))| (k, v, p)).collect();
+    add.sort_by(|a, b| a.0.cmp(b.0));
+    for (k, v, p) in add {
+        if keep(k, v) {
+            m.recovered.push((k, p));
+            tree.push((k, v));
+        } else {
+            m.compacted += 1;
+        }
+    }
+    sort_unique(&mut tree);
+    m.entries = tree;
+    m
+}
+
+/// Merge a bucket other than `key` (rules 1, 2, 4).
+pub fn merge_bucket<'a>(tree: Vec<(&'a [u8], &'a [u8])>, found: &[Found<'a>], lost: &[LostRange]) -> Merged<'a> {
+    merge_with(tree, found, lost, |_, _| true)
+}
+
+/// Merge the `key` bucket (rules 1–4). `tree` holds the entries read from
+/// the tree that are well-formed; `found` only well-formed entries.
+pub fn merge_key_bucket<'a>(
+    tree: Vec<(&'a [u8], &'a [u8])>,
+    found: &[Found<'a>],
+    lost: &[LostRange],
+    compact: Option<i64>,
+) -> Merged<'a> {
+    let c = compact.unwrap_or(-1);
+    // Per user key, the newest revision <= c among everything known.
+    let mut newest: HashMap<&'a [u8], Revision> = HashMap::new();
+    if c > 0 {
+        let all = tree.iter().map(|(k, v)| (*k, *v)).chain(found.iter().map(|f| (f.key, f.value)));
+        for (k, v) in all {
+            let (Some(rev), Some(user)) = (Revision::parse(k), kv::key_of(v)) else { continue };
+            if rev.main > c {
+                continue;
+            }
+            let e = newest.entry(user).or_insert(rev);
+            if (rev.main, rev.sub) > (e.main, e.sub) {
+                *e = rev;
+            }
+        }
+    }
+    merge_with(tree, found, lost, |k, v| {
+        let Some(rev) = Revision::parse(k) else { return false };
+        if rev.main > c {
+            return true;
+        }
+        if rev.tombstone {
+            return false;
+        }
+        kv::key_of(v).and_then(|u| newest.get(u)).is_some_and(|n| n.main == rev.main && n.sub == rev.sub)
+    })
+}
+
+/// Compress sorted main revisions into inclusive runs.
+pub fn runs(mains: impl IntoIterator<Item = i64>) -> Vec<(i64, i64)> {
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for m in mains {
+        match out.last_mut() {
+            Some((_, hi)) if m == *hi || Some(m) == hi.checked_add(1) => *hi = m,
+            _ => out.push((m, m)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::mvccpb::KeyValue;
+    use prost::Message;
+
+    fn put(main: i64, key: &str, create: i64, version: i64) -> (Vec<u8>, Vec<u8>) {
+        let kv = KeyValue {
+            key: key.into(),
+            create_revision: create,
+            mod_revision: main,
+            version,
+            value: b"v".to_vec(),
+            lease: 0,
+        };
+        (Revision { main, sub: 0, tombstone: false }.to_key(), kv.encode_to_vec())
+    }
+    fn del(main: i64, key: &str) -> (Vec<u8>, Vec<u8>) {
+        (
+            Revision { main, sub: 0, tombstone: true }.to_key(),
+            KeyValue { key: key.into(), ..Default::default() }.encode_to_vec(),
+        )
+    }
+    fn found(e: &(Vec<u8>, Vec<u8>), pgid: u64) -> Found<'_> {
+        Found { key: &e.0, value: &e.1, pgid, clean: true }
+    }
+    fn range(lo: i64, hi: i64) -> LostRange {
+        LostRange {
+            lo: Some(Revision { main: lo, sub: 0, tombstone: false }.to_key()),
+            hi: Some(Revision { main: hi, sub: 0, tombstone: false }.to_key()),
+        }
+    }
+    fn mains(m: &Merged<'_>) -> Vec<i64> {
+        m.entries.iter().map(|(k, _)| Revision::parse(k).unwrap().main).collect()
+    }
+
+    #[test]
+    fn classifies_entries() {
+        let (k, v) = put(5, "a", 3, 2);
+        assert_eq!(key_entry(&k, &v), KeyEntry::Valid(Revision { main: 5, sub: 0, tombstone: false }));
+        let (k2, _) = put(6, "a", 3, 3);
+        assert_eq!(key_entry(&k2, &v), KeyEntry::Invalid("mod_revision differs from the revision key"));
+        let (tk, tv) = del(7, "a");
+        assert!(matches!(key_entry(&tk, &tv), KeyEntry::Valid(r) if r.tombstone));
+        assert!(matches!(key_entry(&tk, &v), KeyEntry::Invalid(_)));
+        assert!(matches!(key_entry(&k, b""), KeyEntry::Marker(_)));
+        assert!(matches!(key_entry(b"short", &v), KeyEntry::Invalid(_)));
+        assert!(matches!(key_entry(&k, &[0xff, 0xff]), KeyEntry::Invalid(_)));
+        let (bk, bv) = put(5, "a", 9, 1);
+        assert!(matches!(key_entry(&bk, &bv), KeyEntry::Invalid(_)));
+    }
+
+    #[test]
+    fn leases() {
+        let l = crate::proto::leasepb::Lease { id: 0x1234, ttl: 60, remaining_ttl: 0 };
+        let v = l.encode_to_vec();
+        assert!(lease_entry(&0x1234u64.to_be_bytes(), &v));
+        assert!(!lease_entry(&0x1235u64.to_be_bytes(), &v));
+        assert!(!lease_entry(&[0x12, 0x34], &v));
+        assert!(!lease_entry(&0x1234u64.to_be_bytes(), b"\xff"));
+    }
+
+    #[test]
+    fn found_entries_fill_lost_ranges_only() {
+        let all: Vec<_> = (1..=10).map(|m| put(m, &format!("k{m}"), m, 1)).collect();
+        // the tree lost revisions 4..=6 (a page whose range is [4, 7))
+        let tree: Vec<(&[u8], &[u8])> = all
+            .iter()
+            .filter(|(k, _)| !(4..=6).contains(&Revision::parse(k).unwrap().main))
+            .map(|(k, v)| (k.as_slice(), v.as_slice()))
+            .collect();
+        // not in the tree, outside the range: compacted
+        let mut stale = put(2, "old", 1, 2);
+        stale.0 = Revision { main: 2, sub: 1, tombstone: false }.to_key();
+        let f = vec![found(&all[3], 9), found(&all[5], 9), found(&all[1], 8), found(&stale, 8)];
+        let m = merge_key_bucket(tree, &f, &[range(4, 7)], None);
+        assert_eq!(mains(&m), vec![1, 2, 3, 4, 6, 7, 8, 9, 10]);
+        assert_eq!(m.recovered.len(), 2);
+        assert_eq!((m.duplicates, m.stale, m.compacted, m.conflicts), (1, 1, 0, 0));
+    }
+
+    #[test]
+    fn compacted_history_is_not_resurrected() {
+        // compact at 10: key a put at 3, deleted at 5 (both compacted away);
+        // key b put at 4 and 6 (4 compacted, 6 kept); key c put at 12.
+        let a3 = put(3, "a", 3, 1);
+        let a5 = del(5, "a");
+        let b4 = put(4, "b", 4, 1);
+        let b6 = put(6, "b", 4, 2);
+        let c12 = put(12, "c", 12, 1);
+        let f = vec![found(&a3, 7), found(&a5, 7), found(&b4, 7), found(&b6, 7), found(&c12, 7)];
+        let m = merge_key_bucket(Vec::new(), &f, &[LostRange::everything()], Some(10));
+        assert_eq!(mains(&m), vec![6, 12]);
+        assert_eq!(m.compacted, 3);
+        // without the tombstone, a put that is newest at the compaction stays
+        let f = vec![found(&a3, 7)];
+        assert_eq!(mains(&merge_key_bucket(Vec::new(), &f, &[LostRange::everything()], Some(10))), vec![3]);
+    }
+
+    #[test]
+    fn conflicting_copies_prefer_clean_pages() {
+        let a = put(4, "a", 4, 1);
+        let mut b = a.clone();
+        b.1.push(0x30); // extra field: lease 0... still decodes; different bytes
+        b.1.push(0x01);
+        let f = vec![
+            Found { key: &a.0, value: &a.1, pgid: 3, clean: false },
+            Found { key: &b.0, value: &b.1, pgid: 5, clean: true },
+        ];
+        let m = merge_key_bucket(Vec::new(), &f, &[LostRange::everything()], None);
+        assert_eq!(m.conflicts, 1);
+        assert_eq!(m.entries, vec![(&b.0[..], &b.1[..])]);
+        assert_eq!(m.recovered, vec![(&b.0[..], 5)]);
+    }
+
+    #[test]
+    fn tree_entries_are_sorted_and_unique() {
+        let a = put(4, "a", 4, 1);
+        let b = put(2, "b", 2, 1);
+        let tree = vec![(&a.0[..], &a.1[..]), (&b.0[..], &b.1[..]), (&a.0[..], &b.1[..])];
+        let m = merge_bucket(tree, &[], &[]);
+        assert_eq!(m.entries, vec![(&b.0[..], &b.1[..]), (&a.0[..], &a.1[..])]);
+    }
+
+    #[test]
+    fn runs_compress() {
+        assert_eq!(runs([1, 2, 3, 5, 7, 8]), vec![(1, 3), (5, 5), (7, 8)]);
+        assert_eq!(runs([]), vec![]);
+        assert_eq!(runs([4, 4, 5]), vec![(4, 5)]);
+    }
+}
