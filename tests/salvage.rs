@@ -224,6 +224,33 @@ fn a_damaged_leaf_loses_exactly_its_revisions() {
         let whole = !c.salvaged.keys().any(|k| Revision::parse(k).unwrap().main == *m);
         assert!(named.contains(m) || !whole, "main revision {m} lost but not named: {}", c.report["lost"]);
     }
+    // keys whose newest revision was on the page, and what stands in now
+    let newest_of = |e: &Entries, user: &[u8]| {
+        e.iter()
+            .filter(|(_, v)| kv::key_of(v) == Some(user))
+            .map(|(k, _)| Revision::parse(k).unwrap())
+            .max_by_key(|r| (r.main, r.sub))
+    };
+    let listed: BTreeMap<String, Value> = c.report["keysNewestLost"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["key"].as_str().unwrap().to_string(), k.clone()))
+        .collect();
+    let mut expected = 0;
+    for k in &on_page {
+        let user = kv::key_of(&c.original[k]).unwrap();
+        if newest_of(&c.original, user) != Revision::parse(k) {
+            continue; // a newer revision of the key survives
+        }
+        expected += 1;
+        let entry = &listed[std::str::from_utf8(user).unwrap()];
+        assert_eq!(entry["lost"]["main"].as_i64(), Some(Revision::parse(k).unwrap().main));
+        let stand_in = newest_of(&c.salvaged, user);
+        assert_eq!(entry["standIn"]["main"].as_i64(), stand_in.map(|r| r.main), "{entry}");
+    }
+    assert!(expected > 0, "the victim page held some key's newest revision");
+    assert_eq!(listed.len(), expected, "{}", c.report["keysNewestLost"]);
     if let Some(bins) = util::require_etcd35() {
         boot_and_compare(&bins, &c.out, &c.salvaged, "damaged leaf");
     }

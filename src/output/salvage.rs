@@ -12,7 +12,10 @@
 //! `recovered` {`pagesScanned`, `keyLeavesFound`, `revisions`, `ranges`,
 //! `pages`, `duplicates`, `stale`, `compacted`, `conflicts`, `leases`};
 //! `lost` {`ranges`, `revisions`, `partial`, `unknownFrom`,
-//! `belowCompaction`}; `missingLeases` (hex ids); `bucketsAffected`
+//! `belowCompaction`}; `keysNewestLost` [{`key`, `lost` {`main`, `sub`,
+//! `tombstone`}, `standIn` (same, or null: the key is gone), `source`,
+//! `replayed` (the revision the WAL replay wrote it at, if it did)}],
+//! `lostRevisionsNamed`; `missingLeases` (hex ids); `bucketsAffected`
 //! [{`bucket`, `what`}]; `wal` {`walDir`, `segments`, `consistentIndex`,
 //! `commit`, `lastIndex`, `cut` {`segment`, `offset`, `code`, `what`,
 //! `etcd`} or null, `applied` [{`index`, `term`, `op`, `revision`,
@@ -133,6 +136,35 @@ pub fn print(w: &mut dyn Write, r: &SalvageReport, how: WriteOut) -> io::Result<
         }
         if let Some(u) = l.unknown_from {
             writeln!(w, "  the newest revisions are under a lost page: any from {u} on are lost, how many is unknown")?;
+        }
+    }
+    if !r.keys_newest_lost.is_empty() {
+        writeln!(
+            w,
+            "keys whose newest revision is lost ({} of the {} lost revisions the damaged pages still name):",
+            r.keys_newest_lost.len(),
+            r.lost_revisions_named
+        )?;
+        for k in r.keys_newest_lost.iter().take(50) {
+            let lost = format!("{}/{}{}", k.lost.main, k.lost.sub, if k.lost.tombstone { " (delete)" } else { "" });
+            let stand = match k.stand_in {
+                Some(s) if s.tombstone => format!("deleted at {}/{}", s.main, s.sub),
+                Some(s) => format!("revision {}/{} stands in", s.main, s.sub),
+                None => "the key does not exist in the snapshot".into(),
+            };
+            let replayed = k
+                .replayed
+                .map(|r| {
+                    format!(
+                        "; the WAL replay wrote it again at {}/{}, its version counted without the lost revision",
+                        r.main, r.sub
+                    )
+                })
+                .unwrap_or_default();
+            writeln!(w, "  {} lost {lost}: {stand}{replayed} [{}]", k.key, k.source)?;
+        }
+        if r.keys_newest_lost.len() > 50 {
+            writeln!(w, "  ... {} keys in all", r.keys_newest_lost.len())?;
         }
     }
     if l.below_compaction {

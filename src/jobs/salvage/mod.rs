@@ -208,6 +208,28 @@ pub struct Lost {
     pub below_compaction: bool,
 }
 
+/// A user key whose newest revision is lost, and what now stands in for it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyLost {
+    /// The user key as text (`\xNN` escapes for non-UTF-8).
+    pub key: String,
+    /// The lost revision: `{main, sub, tombstone}`.
+    pub lost: Revision,
+    /// The key's newest revision in the salvaged snapshot, older than the
+    /// lost one (`None`: the key does not exist there at all).
+    pub stand_in: Option<Revision>,
+    /// Where the key's name comes from: the damaged page's readable
+    /// elements (not trusted enough to put back).
+    pub source: String,
+    /// The WAL replay wrote the key again at this revision, computing its
+    /// version and create revision without the lost revision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replayed: Option<Revision>,
+    #[serde(skip)]
+    pub user: Vec<u8>,
+}
+
 /// A bucket other than `key` that lost data.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -250,6 +272,11 @@ pub struct SalvageReport {
     pub bad_entries_total: u64,
     pub recovered: Recovered,
     pub lost: Lost,
+    /// User keys whose newest revision is lost (as far as the damaged
+    /// pages still name them).
+    pub keys_newest_lost: Vec<KeyLost>,
+    /// Lost revisions the damaged pages still name (newest or not).
+    pub lost_revisions_named: u64,
     /// Lease ids live keys carry that the `lease` bucket lacks.
     pub missing_leases: Vec<String>,
     pub buckets_affected: Vec<BucketAffected>,
@@ -774,6 +801,20 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
     let final_bucket =
         |n: &[u8]| out_buckets.iter().find(|b| b.name == n).map(|b| b.entries.as_slice()).unwrap_or_default();
     let missing_leases = missing_leases(final_bucket(buckets::KEY), final_bucket(buckets::LEASE));
+    let (mut keys_newest_lost, lost_revisions_named) = name_lost_keys(&used.db, &skipped_pages, &merged_keys.entries);
+    // Keys the WAL replay wrote again: their new version and create
+    // revision were computed without the lost revision.
+    if !keys_newest_lost.is_empty() && !wal_changes.keys.is_empty() {
+        let mut first_write: HashMap<&[u8], Revision> = HashMap::new();
+        for (k, v) in &wal_changes.keys {
+            if let (Some(rev), Some(user)) = (Revision::parse(k), kv::key_of(v)) {
+                first_write.entry(user).or_insert(rev);
+            }
+        }
+        for k in &mut keys_newest_lost {
+            k.replayed = first_write.get(k.user.as_slice()).copied();
+        }
+    }
 
     let plan = bolt::write::plan(&out_buckets, bolt::write::WriteOptions { page_size: ps, ..Default::default() })
         .map_err(|e| e.in_file(&opts.output))?;
@@ -807,6 +848,8 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
         bad_entries_total: bad_total,
         recovered,
         lost,
+        keys_newest_lost,
+        lost_revisions_named,
         missing_leases,
         buckets_affected,
         wal: wal_report,
@@ -853,6 +896,70 @@ fn missing_leases(keys: &[(&[u8], &[u8])], leases: &[(&[u8], &[u8])]) -> Vec<Str
         leases.iter().filter_map(|(k, _)| crate::bytes::be_u64(k, 0)).map(|id| id as i64).collect();
     let missing: BTreeSet<i64> = newest.values().copied().filter(|&l| l != 0 && !have.contains(&l)).collect();
     missing.into_iter().map(|l| format!("{:x}", l as u64)).collect()
+}
+
+/// Lost revisions still named by the readable elements of the damaged
+/// `key`-bucket pages (read leniently: whatever the header says), and for
+/// each user key whose newest revision is among them, the revision that now
+/// stands in for it.
+fn name_lost_keys(db: &Db<'_>, skipped: &[SkippedPage], keys: &[(&[u8], &[u8])]) -> (Vec<KeyLost>, u64) {
+    use crate::bolt::layout::{LEAF_ELEMENT_SIZE, PAGE_HEADER_SIZE};
+    let present: HashSet<&[u8]> = keys.iter().map(|(k, _)| *k).collect();
+    let mut named: Vec<(Revision, Vec<u8>, u64)> = Vec::new();
+    for sp in skipped.iter().filter(|p| p.bucket == "key") {
+        let Some(id) = sp.page else { continue };
+        // the whole overflow run when it stays in the file, else one page
+        let Ok(head) = db.page(id).or_else(|_| db.page_head(id)) else { continue };
+        let fit = head.bytes.len().saturating_sub(PAGE_HEADER_SIZE) / LEAF_ELEMENT_SIZE;
+        for i in 0..usize::from(head.count).min(fit) {
+            let Ok(e) = head.leaf(i) else { continue };
+            if present.contains(e.key) {
+                continue;
+            }
+            if let KeyEntry::Valid(rev) = recover::key_entry(e.key, e.value) {
+                if let Some(user) = kv::key_of(e.value) {
+                    named.push((rev, user.to_vec(), id));
+                }
+            }
+        }
+    }
+    let total = named.len() as u64;
+    // Per user key, its revisions in the snapshot.
+    let wanted: HashSet<&[u8]> = named.iter().map(|(_, u, _)| u.as_slice()).collect();
+    let mut have: HashMap<&[u8], Vec<Revision>> = HashMap::new();
+    for (k, v) in keys {
+        let (Some(rev), Some(user)) = (Revision::parse(k), kv::key_of(v)) else { continue };
+        if wanted.contains(user) {
+            have.entry(user).or_default().push(rev);
+        }
+    }
+    // The newest lost revision per key, if nothing newer survives.
+    let mut newest: BTreeMap<Vec<u8>, (Revision, u64)> = BTreeMap::new();
+    for (rev, user, page) in named {
+        let e = newest.entry(user).or_insert((rev, page));
+        if (rev.main, rev.sub) > (e.0.main, e.0.sub) {
+            *e = (rev, page);
+        }
+    }
+    let mut out = Vec::new();
+    for (user, (rev, page)) in newest {
+        let revs = have.get(user.as_slice()).map(Vec::as_slice).unwrap_or_default();
+        if revs.iter().any(|r| (r.main, r.sub) > (rev.main, rev.sub)) {
+            continue;
+        }
+        let stand_in = revs.iter().copied().max_by_key(|r| (r.main, r.sub));
+        if out.len() < MAX_LISTED {
+            out.push(KeyLost {
+                key: schema::show_bytes(&user),
+                lost: rev,
+                stand_in,
+                source: format!("damaged page {page}"),
+                replayed: None,
+                user: user.clone(),
+            });
+        }
+    }
+    (out, total)
 }
 
 /// Main revisions inside lost ranges with no entry left.
