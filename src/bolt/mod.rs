@@ -23,4 +23,4 @@ pub mod write;
 
 pub use db::{Db, MetaSlot, OpenFailure};
 pub use meta::{Meta, MetaProblem};
-pub use walk::{KvLoc, NullSink, Sink, TreeFinding, WalkOptions, WalkResult, walk};
+pub use walk::{Collect, KvLoc, NullSink, Sink, TreeFinding, WalkOptions, WalkResult, walk};

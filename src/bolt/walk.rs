@@ -60,6 +60,31 @@ impl<'a> Sink<'a> for NullSink {
     fn merge(&mut self, _: Self) {}
 }
 
+/// Collects a bucket's key/values, borrowed from the file, in key order;
+/// nested-bucket entries are only counted.
+#[derive(Debug, Default)]
+pub struct Collect<'a> {
+    pub kvs: Vec<(&'a [u8], &'a [u8])>,
+    pub nested: u64,
+}
+
+impl<'a> Sink<'a> for Collect<'a> {
+    fn kv(&mut self, k: &'a [u8], v: &'a [u8], is_bucket: bool, _: KvLoc) {
+        if is_bucket {
+            self.nested += 1;
+        } else {
+            self.kvs.push((k, v));
+        }
+    }
+    fn fresh(&self) -> Self {
+        Collect::default()
+    }
+    fn merge(&mut self, later: Self) {
+        self.kvs.extend(later.kvs);
+        self.nested += later.nested;
+    }
+}
+
 /// A finding inside a bucket's tree, with the key range it covers so that
 /// callers who know what the keys mean (e.g. revisions) can say what is
 /// affected.

@@ -31,9 +31,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::Outcome;
-use crate::bolt::{self, Db, KvLoc, Sink, WalkOptions};
+use crate::bolt::Collect;
+use crate::bolt::{self, Db, WalkOptions};
 use crate::datadir;
 use crate::error::{Error, Location, Result};
+use crate::mvcc::scan::trailer_state;
 use crate::mvcc::scan::{has_trailer, meta_findings};
 use crate::mvcc::{Revision, Trailer, buckets};
 use crate::report::{Finding, Severity};
@@ -109,30 +111,6 @@ pub struct DefragReport {
 impl DefragReport {
     pub fn outcome(&self) -> Outcome {
         if self.written { Outcome::Verified } else { Outcome::Damaged }
-    }
-}
-
-/// Collects a bucket's key/values, borrowed from the map.
-#[derive(Default)]
-pub(crate) struct Collect<'a> {
-    pub kvs: Vec<(&'a [u8], &'a [u8])>,
-    pub nested: u64,
-}
-
-impl<'a> Sink<'a> for Collect<'a> {
-    fn kv(&mut self, k: &'a [u8], v: &'a [u8], is_bucket: bool, _: KvLoc) {
-        if is_bucket {
-            self.nested += 1;
-        } else {
-            self.kvs.push((k, v));
-        }
-    }
-    fn fresh(&self) -> Self {
-        Collect::default()
-    }
-    fn merge(&mut self, later: Self) {
-        self.kvs.extend(later.kvs);
-        self.nested += later.nested;
     }
 }
 
@@ -287,18 +265,6 @@ pub fn defrag(opts: &DefragOptions) -> Result<DefragReport> {
     report.written = true;
     report.sha256 = digest.map(|d| hex(&d));
     Ok(report)
-}
-
-fn trailer_state(data: &[u8], present: bool, skip: bool) -> Trailer {
-    if !present {
-        return Trailer::Absent;
-    }
-    if skip {
-        return Trailer::Unverified;
-    }
-    let cut = data.len().saturating_sub(32);
-    let (body, stored) = data.split_at(cut);
-    if Sha256::digest(body).as_slice() == stored { Trailer::Valid } else { Trailer::Mismatch }
 }
 
 fn hex(b: &[u8]) -> String {

@@ -49,7 +49,8 @@ use prost::Message;
 use serde::Serialize;
 
 use super::Outcome;
-use crate::bolt::{self, Db, KvLoc, Sink, WalkOptions};
+use crate::bolt::Collect;
+use crate::bolt::{self, Db, WalkOptions};
 use crate::error::{Error, ErrorKind, Location, Result};
 use crate::membership::{self, Cluster};
 use crate::mvcc::buckets;
@@ -164,30 +165,6 @@ pub struct RestoreReport {
 impl RestoreReport {
     pub fn outcome(&self) -> Outcome {
         if self.plan.is_some() { Outcome::Verified } else { Outcome::Damaged }
-    }
-}
-
-/// Collects a bucket's key/values (borrowed from the map).
-#[derive(Default)]
-struct Collect<'a> {
-    kvs: Vec<(&'a [u8], &'a [u8])>,
-    nested: u64,
-}
-
-impl<'a> Sink<'a> for Collect<'a> {
-    fn kv(&mut self, k: &'a [u8], v: &'a [u8], is_bucket: bool, _: KvLoc) {
-        if is_bucket {
-            self.nested += 1;
-        } else {
-            self.kvs.push((k, v));
-        }
-    }
-    fn fresh(&self) -> Self {
-        Collect::default()
-    }
-    fn merge(&mut self, later: Self) {
-        self.kvs.extend(later.kvs);
-        self.nested += later.nested;
     }
 }
 

@@ -358,7 +358,8 @@ pub fn scan_db(data: &[u8], opts: ScanOptions) -> DbScan {
     scan
 }
 
-fn trailer_state(data: &[u8], present: bool, skip: bool) -> Trailer {
+/// The trailer's state: absent, unverified (`skip`), valid or mismatch.
+pub fn trailer_state(data: &[u8], present: bool, skip: bool) -> Trailer {
     if !present {
         return Trailer::Absent;
     }
