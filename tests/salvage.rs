@@ -511,9 +511,10 @@ fn data_dir_db_damage_meta_branch_leaf() {
     assert_same_entries(&got, &truth.keys, "damaged branch page");
     boot_and_compare(&bins, &out, &got, "damaged branch page");
 
-    // 3. a leaf: exactly its revisions are lost. The victim holds only keys
-    // written again later in the db, so the WAL replay starts from the same
-    // key state as etcd's.
+    // 3. a leaf. The WAL still holds every entry (no snapshot was taken), so
+    // the replay aligned on the db's revisions rebuilds the leaf's revisions
+    // exactly; without the WAL exactly its revisions are lost. The victim
+    // holds only keys written again later in the db.
     let in_db = key_bucket(&data.join("member/snap/db"));
     let later = |leaf: usize| {
         leaf_keys(&db, leaf).iter().all(|k| {
@@ -528,19 +529,34 @@ fn data_dir_db_damage_meta_branch_leaf() {
     let on_page = leaf_keys(&db, victim);
     let (_c, copy) = damaged_copy(&data, |d| flip(&d.join("member/snap/db"), victim * PS + 8, 0x44));
     let out = out_dir.path().join("leaf.snapshot");
-    let (code, v, got) = salvage_dir(&copy, &out, &[]);
+    let (_, v, got) = salvage_dir(&copy, &out, &[]);
+    assert_eq!(v["wal"]["rebuilt"]["revisions"].as_u64(), Some(on_page.len() as u64), "{}", v["wal"]["rebuilt"]);
+    assert_eq!(v["lost"]["revisions"].as_u64(), Some(0), "{}", v["lost"]);
+    assert_same_entries(&got, &truth.keys, "damaged leaf, rebuilt from the WAL");
+    boot_and_compare(&bins, &out, &got, "damaged leaf, rebuilt from the WAL");
+
+    let out = out_dir.path().join("leaf-nowal.snapshot");
+    let (code, v, got) = salvage_dir(&copy, &out, &["--no-wal"]);
     assert_eq!(code, 1);
-    let mut want = truth.keys.clone();
+    let mut want = in_db.clone();
     for k in &on_page {
         want.remove(k);
     }
-    assert_same_entries(&got, &want, "damaged leaf");
+    assert_same_entries(&got, &want, "damaged leaf, no WAL");
     assert!(
         v["lost"]["revisions"].as_u64().unwrap() > 0 || !v["lost"]["partial"].as_array().unwrap().is_empty(),
         "{}",
         v["lost"]
     );
-    boot_and_compare(&bins, &out, &got, "damaged leaf");
+    boot_and_compare(&bins, &out, &got, "damaged leaf, no WAL");
+
+    // 4. the tail of the key bucket: the last leaf, rebuilt from the WAL too
+    let victim = *leaves.last().unwrap();
+    let (_c, copy) = damaged_copy(&data, |d| flip(&d.join("member/snap/db"), victim * PS + 8, 0x44));
+    let out = out_dir.path().join("tail.snapshot");
+    let (_, v, got) = salvage_dir(&copy, &out, &[]);
+    assert!(v["lost"]["unknownFrom"].is_null(), "the replay knows the revision at the consistent index: {}", v["lost"]);
+    assert_same_entries(&got, &truth.keys, "damaged last leaf, rebuilt from the WAL");
 }
 
 fn flip(path: &Path, at: usize, mask: u8) {
@@ -728,14 +744,21 @@ fn sigkill_under_load_then_damage_keeps_everything_up_to_the_damage() {
     let on_page = leaf_keys(&db, victim);
     let (_c, copy) = damaged_copy(&data, |d| flip(&d.join("member/snap/db"), victim * PS + 8, 0x44));
     let out = out_dir.path().join("killed-leaf.snapshot");
-    let (code, _, got) = salvage_dir(&copy, &out, &[]);
+    // with the WAL (it holds the whole history here): rebuilt, nothing lost
+    let (_, v, got) = salvage_dir(&copy, &out, &[]);
+    assert_eq!(v["wal"]["rebuilt"]["revisions"].as_u64(), Some(on_page.len() as u64), "{}", v["wal"]["rebuilt"]);
+    assert_same_entries(&got, &truth.keys, "killed member, damaged leaf");
+    boot_and_compare(&bins, &out, &got, "killed member, damaged leaf");
+    // without it: exactly the leaf's revisions are lost, and what the db
+    // had not applied
+    let out = out_dir.path().join("killed-leaf-nowal.snapshot");
+    let (code, _, got) = salvage_dir(&copy, &out, &["--no-wal"]);
     assert_eq!(code, 1);
-    let mut want = truth.keys.clone();
+    let mut want = in_db.clone();
     for k in &on_page {
         want.remove(k);
     }
-    assert_same_entries(&got, &want, "killed member, damaged leaf");
-    boot_and_compare(&bins, &out, &got, "killed member, damaged leaf");
+    assert_same_entries(&got, &want, "killed member, damaged leaf, no WAL");
 
     // the WAL's last segment damaged half-way through what the db lacks
     let ci = consistent_index(&data);

@@ -20,7 +20,11 @@
 //!    the ones in lost ranges, as `mvcc::recover` decides (the tree wins;
 //!    entries outside lost ranges are stale copies of deleted data;
 //!    compacted history is not resurrected).
-//! 4. **Write** every bucket compact with the bulk loader and the SHA-256
+//! 4. **WAL** (data dirs, or `--wal-dir`): entries past the consistent index
+//!    are replayed into the salvaged state; lost revisions the WAL still
+//!    covers are rebuilt by a replay aligned on the surviving ones
+//!    ([`wal`]).
+//! 5. **Write** every bucket compact with the bulk loader and the SHA-256
 //!    trailer of `snapshot save`, to a temporary file beside the output,
 //!    check it (`scan_db`: every page, every value, the trailer) and move
 //!    it into place only if the output still does not exist.
@@ -44,7 +48,7 @@ use crate::bolt::scavenge::scan_leaves;
 use crate::bolt::{self, Db, KvLoc, MetaProblem, Sink, TreeFinding, WalkOptions, WalkResult};
 use crate::datadir::{self, Paths};
 use crate::error::{Error, Location, Result};
-use crate::mvcc::recover::{self, Found, KeyEntry, LostRange, Merged};
+use crate::mvcc::recover::{self, Found, KeyEntry, LostRange};
 use crate::mvcc::{Revision, ScanOptions, buckets, kv, scan_db, schema};
 use crate::report::{RevRange, Severity};
 use crate::source::Source;
@@ -692,7 +696,6 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
     recovered.leases = merged_leases.recovered.len() as u64;
 
     // What is lost.
-    let lost = lost_revisions(&merged_keys, &key_lost, compact);
 
     // Other buckets.
     let mut buckets_affected = Vec::new();
@@ -750,6 +753,7 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
                 leases: &merged_leases.entries,
                 compact_revision: compact,
                 committed_only: opts.committed_only,
+                lost: &key_lost,
             };
             let (r, c) = wal::replay(&input)?;
             (Some(r), c)
@@ -774,6 +778,7 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
     for name in names {
         let entries = if name == buckets::KEY {
             let mut e = merged_keys.entries.clone();
+            e.extend(wal_changes.rebuilt.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
             e.extend(wal_changes.keys.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
             recover::merge_bucket(e, &[], &[]).entries
         } else if name == buckets::LEASE {
@@ -801,7 +806,13 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
     let final_bucket =
         |n: &[u8]| out_buckets.iter().find(|b| b.name == n).map(|b| b.entries.as_slice()).unwrap_or_default();
     let missing_leases = missing_leases(final_bucket(buckets::KEY), final_bucket(buckets::LEASE));
-    let (mut keys_newest_lost, lost_revisions_named) = name_lost_keys(&used.db, &skipped_pages, &merged_keys.entries);
+    // What is lost: the db's revisions (with those the WAL rebuilt).
+    let mut before_replay = merged_keys.entries.clone();
+    before_replay.extend(wal_changes.rebuilt.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
+    let before_replay = recover::merge_bucket(before_replay, &[], &[]).entries;
+    let known_last = wal_report.as_ref().and_then(|w| w.rebuilt.as_ref()).and_then(|r| r.revision_at_consistent_index);
+    let lost = lost_revisions(&before_replay, &key_lost, compact, known_last);
+    let (mut keys_newest_lost, lost_revisions_named) = name_lost_keys(&used.db, &skipped_pages, &before_replay);
     // Keys the WAL replay wrote again: their new version and create
     // revision were computed without the lost revision.
     if !keys_newest_lost.is_empty() && !wal_changes.keys.is_empty() {
@@ -963,11 +974,18 @@ fn name_lost_keys(db: &Db<'_>, skipped: &[SkippedPage], keys: &[(&[u8], &[u8])])
 }
 
 /// Main revisions inside lost ranges with no entry left.
-fn lost_revisions(merged: &Merged<'_>, lost: &[LostRange], compact: Option<i64>) -> Lost {
+/// `known_last`: the store's revision at the db's consistent index, when the
+/// WAL replay established it (then a lost tail is no longer open-ended).
+fn lost_revisions(
+    entries: &[(&[u8], &[u8])],
+    lost: &[LostRange],
+    compact: Option<i64>,
+    known_last: Option<i64>,
+) -> Lost {
     let c = compact.unwrap_or(0).max(0);
     // main -> subs present
     let mut subs: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-    for (k, _) in &merged.entries {
+    for (k, _) in entries {
         if let Some(r) = Revision::parse(k) {
             subs.entry(r.main).or_default().push(r.sub);
         }
@@ -985,11 +1003,14 @@ fn lost_revisions(merged: &Merged<'_>, lost: &[LostRange], compact: Option<i64>)
         let lo = first.max(c + 1);
         let hi = match span.last {
             Some(l) => l,
-            None => {
-                // Open-ended: past the newest revision left nothing is known.
-                out.unknown_from = Some(lo.max(newest + 1));
-                newest
-            }
+            None => match known_last {
+                Some(k) => k,
+                None => {
+                    // Open-ended: past the newest revision left nothing is known.
+                    out.unknown_from = Some(lo.max(newest + 1));
+                    newest
+                }
+            },
         };
         if hi < lo || hi.saturating_sub(lo) > 100_000_000 {
             continue;
