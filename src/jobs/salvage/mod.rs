@@ -632,13 +632,55 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
     let lease_lost = lost_ranges(walk, buckets::LEASE);
 
     // `key` entries from the tree, checked.
-    let mut tree_keys: Vec<(&[u8], &[u8])> = Vec::new();
+    let meta_info = schema::meta_info(
+        &used
+            .bucket(buckets::META)
+            .map(|e| e.kvs.iter().map(|(k, v, _)| (*k, *v)).collect::<Vec<_>>())
+            .unwrap_or_default(),
+    );
+    let compact = meta_info.finished_compact_revision;
+    // Above the compact revision the key bucket is dense: entries out of
+    // sequence with their page neighbours have damaged keys. Known only
+    // when the meta bucket was read.
+    let floor = used
+        .bucket(buckets::META)
+        .map(|_| compact.unwrap_or(0).max(meta_info.scheduled_compact_revision.unwrap_or(0)).max(0));
+    let mut tree_keys: Vec<(&[u8], &[u8], KvLoc)> = Vec::new();
     let mut bad_entries = Vec::new();
     let mut bad_total = 0u64;
     if let Some(e) = used.bucket(buckets::KEY) {
-        for &(k, v, loc) in &e.kvs {
-            match recover::key_entry(k, v) {
-                KeyEntry::Valid(_) | KeyEntry::Marker(_) => tree_keys.push((k, v)),
+        let checked: Vec<KeyEntry> = e.kvs.iter().map(|(k, v, _)| recover::key_entry(k, v)).collect();
+        let mut suspect = vec![false; e.kvs.len()];
+        if let Some(floor) = floor {
+            // per page, in walk (= page) order
+            let mut start = 0;
+            while start < e.kvs.len() {
+                let page = e.kvs.get(start).map_or(0, |x| x.2.pgid);
+                let end = e.kvs.iter().skip(start).position(|x| x.2.pgid != page).map_or(e.kvs.len(), |n| start + n);
+                let items: Vec<(usize, Option<Revision>)> = checked
+                    .get(start..end)
+                    .unwrap_or_default()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (i, if let KeyEntry::Valid(r) = c { Some(*r) } else { None }))
+                    .collect();
+                for (i, out) in recover::out_of_sequence(&items, floor).into_iter().enumerate() {
+                    if let Some(s) = suspect.get_mut(start + i) {
+                        *s = out;
+                    }
+                }
+                start = end;
+            }
+        }
+        for (((k, v, loc), c), sus) in e.kvs.iter().zip(&checked).zip(&suspect) {
+            let (k, v, loc) = (*k, *v, *loc);
+            let c = if *sus {
+                KeyEntry::Invalid("out of sequence with its neighbours on the page (a damaged key)")
+            } else {
+                *c
+            };
+            match c {
+                KeyEntry::Valid(_) | KeyEntry::Marker(_) => tree_keys.push((k, v, loc)),
                 KeyEntry::Invalid(why) => {
                     bad_total += 1;
                     if bad_entries.len() < MAX_LISTED {
@@ -649,13 +691,6 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
             }
         }
     }
-    let meta_info = schema::meta_info(
-        &used
-            .bucket(buckets::META)
-            .map(|e| e.kvs.iter().map(|(k, v, _)| (*k, *v)).collect::<Vec<_>>())
-            .unwrap_or_default(),
-    );
-    let compact = meta_info.finished_compact_revision;
 
     // 3. Every page of the file.
     let scan_db_view = Some(&used.db);
@@ -670,7 +705,24 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
         for l in &leaves {
             let clean = l.is_clean();
             let mut any_key = false;
-            for e in &l.elems {
+            let suspect = match floor {
+                Some(floor) => {
+                    let items: Vec<(usize, Option<Revision>)> = l
+                        .elems
+                        .iter()
+                        .map(|e| {
+                            let r = match recover::key_entry(e.key, e.value) {
+                                KeyEntry::Valid(r) => Some(r),
+                                _ => None,
+                            };
+                            (e.index, r)
+                        })
+                        .collect();
+                    recover::out_of_sequence(&items, floor)
+                }
+                None => vec![false; l.elems.len()],
+            };
+            for (e, _) in l.elems.iter().zip(&suspect).filter(|(_, s)| !**s) {
                 let f = Found { key: e.key, value: e.value, pgid: l.pgid, clean };
                 if recover::lease_entry(e.key, e.value) {
                     found_leases.push(f);
@@ -682,7 +734,37 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
             recovered.key_leaves_found += u64::from(any_key);
         }
     }
-    let merged_keys = recover::merge_key_bucket(tree_keys, &found_keys, &key_lost, compact);
+    // Global bounds: a put's main revision is checked against its value,
+    // not a tombstone's: one cannot lie beyond the newest put by more than
+    // there are tombstones; no sub revision beyond the number of entries.
+    let revs =
+        || tree_keys.iter().map(|(k, _, _)| *k).chain(found_keys.iter().map(|f| f.key)).filter_map(Revision::parse);
+    let newest_put = revs().filter(|r| !r.tombstone).map(|r| r.main).max().unwrap_or(0);
+    let tombstones = revs().filter(|r| r.tombstone).count() as i64;
+    let entries_seen = (tree_keys.len() + found_keys.len()) as i64;
+    let in_bounds = |k: &[u8]| {
+        Revision::parse(k)
+            .is_none_or(|r| r.sub <= entries_seen && (!r.tombstone || r.main <= newest_put.saturating_add(tombstones)))
+    };
+    let mut tree_pairs: Vec<(&[u8], &[u8])> = Vec::with_capacity(tree_keys.len());
+    for (k, v, loc) in tree_keys {
+        if in_bounds(k) {
+            tree_pairs.push((k, v));
+        } else {
+            bad_total += 1;
+            if bad_entries.len() < MAX_LISTED {
+                bad_entries.push(BadEntry {
+                    page: loc.pgid,
+                    offset: loc.offset,
+                    key: hex(k),
+                    why: "revision out of range (a damaged key)",
+                });
+            }
+            key_lost.push(exact(k));
+        }
+    }
+    found_keys.retain(|f| in_bounds(f.key));
+    let merged_keys = recover::merge_key_bucket(tree_pairs, &found_keys, &key_lost, compact);
     let tree_leases: Vec<(&[u8], &[u8])> =
         used.bucket(buckets::LEASE).map(|e| e.kvs.iter().map(|(k, v, _)| (*k, *v)).collect()).unwrap_or_default();
     let merged_leases = recover::merge_bucket(tree_leases, &found_leases, &lease_lost);
@@ -1007,11 +1089,14 @@ fn lost_revisions(
                 Some(k) => k,
                 None => {
                     // Open-ended: past the newest revision left nothing is known.
-                    out.unknown_from = Some(lo.max(newest + 1));
+                    out.unknown_from = Some(newest + 1);
                     newest
                 }
             },
         };
+        // A damaged branch key can name any range: nothing above the newest
+        // revision known is counted as lost (that is the unknown tail).
+        let hi = hi.min(known_last.unwrap_or(newest).max(newest));
         if hi < lo || hi.saturating_sub(lo) > 100_000_000 {
             continue;
         }

@@ -285,7 +285,9 @@ pub fn replay(input: &ReplayInput<'_, '_>) -> Result<(WalReplay, WalChanges)> {
     let mut entries: BTreeMap<u64, Read> = BTreeMap::new();
     let mut applied: BTreeMap<u64, Read> = BTreeMap::new();
     let mut bytes = 0usize;
+    let mut applied_bytes = 0usize;
     let mut overflow = false;
+    let mut applied_overflow = false;
     let keep_applied = !input.lost.is_empty();
     let summary = wal.scan_with(ScanStart::All, |_, rec| {
         if overflow || rec.kind() != RecordType::Entry {
@@ -295,20 +297,27 @@ pub fn replay(input: &ReplayInput<'_, '_>) -> Result<(WalReplay, WalChanges)> {
         // raft: a later entry with an index truncates the log from there
         let _ = entries.split_off(&e.index);
         let _ = applied.split_off(&e.index);
-        if e.index <= ci && !keep_applied {
-            return;
-        }
         let data = e.data.unwrap_or_default();
-        bytes = bytes.saturating_add(data.len());
-        if entries.len() + applied.len() >= MAX_ENTRIES || bytes > MAX_BYTES {
-            overflow = true;
-            return;
-        }
-        let read = Read { term: e.term, entry_type: e.entry_type, data: data.to_vec() };
+        let read = || Read { term: e.term, entry_type: e.entry_type, data: data.to_vec() };
         if e.index <= ci {
-            applied.insert(e.index, read);
+            // kept only to rebuild lost revisions, within its own budget
+            if !keep_applied || applied_overflow {
+                return;
+            }
+            applied_bytes = applied_bytes.saturating_add(data.len());
+            if applied.len() >= MAX_ENTRIES || applied_bytes > MAX_BYTES {
+                applied_overflow = true;
+                applied.clear();
+                return;
+            }
+            applied.insert(e.index, read());
         } else {
-            entries.insert(e.index, read);
+            bytes = bytes.saturating_add(data.len());
+            if entries.len() >= MAX_ENTRIES || bytes > MAX_BYTES {
+                overflow = true;
+                return;
+            }
+            entries.insert(e.index, read());
         }
     })?;
     if overflow {
@@ -344,7 +353,12 @@ pub fn replay(input: &ReplayInput<'_, '_>) -> Result<(WalReplay, WalChanges)> {
     let mut model = None;
     if keep_applied {
         let mut r = Rebuilt::default();
-        match align(&applied, input, &mut r) {
+        let aligned = if applied_overflow {
+            Err(format!("more than {MAX_ENTRIES} entries or {MAX_BYTES} bytes at or below the consistent index"))
+        } else {
+            align(&applied, input, &mut r)
+        };
+        match aligned {
             Ok((m, rebuilt)) => {
                 r.ranges = runs_of(rebuilt.iter().map(|(k, _)| k.as_slice()));
                 r.revisions = rebuilt.len() as u64;
