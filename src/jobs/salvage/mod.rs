@@ -1078,7 +1078,8 @@ fn lost_revisions(
     let mut partial: BTreeSet<i64> = BTreeSet::new();
     for r in lost {
         let span = range_revisions(r);
-        let first = span.first.unwrap_or(1).max(1);
+        // etcd's store starts at revision 1 and its first write is revision 2
+        let first = span.first.unwrap_or(2).max(2);
         if first <= c {
             out.below_compaction = true;
         }
