@@ -226,6 +226,57 @@ pub fn merge_key_bucket<'a>(
     })
 }
 
+/// Does `b` directly follow `a` in a `key` bucket above its compact
+/// revision? Every main revision there has an entry and its sub revisions
+/// are 0, 1, 2, …: the next entry is the next sub of the same main or sub 0
+/// of the next main.
+fn follows(a: Revision, b: Revision) -> bool {
+    same_main_next(a, b) || (Some(b.main) == a.main.checked_add(1) && b.sub == 0)
+}
+
+/// `b` is the next sub of `a`'s main: this pins both down.
+fn same_main_next(a: Revision, b: Revision) -> bool {
+    b.main == a.main && Some(b.sub) == a.sub.checked_add(1)
+}
+
+/// Entries of one page out of sequence with their neighbours: a damaged
+/// revision key that still parses (a tombstone's key is not checked
+/// against its value, and no sub revision is). `items` are (element index,
+/// revision) in page order; `None` (a marker, a bad entry) constrains
+/// nothing, and only adjacent elements above `floor` (the compact revision:
+/// a compaction leaves gaps below it) are compared. Flagged: an element
+/// whose links to both neighbours are broken; one whose link to its
+/// predecessor is broken while that predecessor follows its own; one whose
+/// link to its successor is broken while that successor is pinned down by
+/// the next sub of the same main after it. On an undamaged page every link
+/// holds, so nothing is flagged.
+pub fn out_of_sequence(items: &[(usize, Option<Revision>)], floor: i64) -> Vec<bool> {
+    let above = |k: usize| items.get(k).and_then(|(_, r)| r.filter(|r| r.main > floor));
+    // link[k]: the pair (k, k+1), when both exist above the floor and are
+    // adjacent elements: (follows, pinned by the same main)
+    let link = |k: usize| -> Option<(bool, bool)> {
+        let (a, b) = (above(k)?, above(k + 1)?);
+        let (ia, ib) = (items.get(k)?.0, items.get(k + 1)?.0);
+        (ia.checked_add(1) == Some(ib)).then(|| (follows(a, b), same_main_next(a, b)))
+    };
+    let mut out = vec![false; items.len()];
+    for (i, o) in out.iter_mut().enumerate() {
+        if above(i).is_none() {
+            continue;
+        }
+        let left = i.checked_sub(1).and_then(link);
+        let right = link(i);
+        let broken = |l: Option<(bool, bool)>| l.is_some_and(|(f, _)| !f);
+        // A link (p, q) that holds pins q down given p; one pinned by the
+        // same main's next sub pins p down given q too.
+        let flag = (broken(left) && broken(right))
+            || (broken(left) && !broken(right) && i.checked_sub(2).and_then(link).is_some_and(|(f, _)| f))
+            || (broken(right) && !broken(left) && link(i + 1).is_some_and(|(_, pinned)| pinned));
+        *o = flag;
+    }
+    out
+}
+
 /// Compress sorted main revisions into inclusive runs.
 pub fn runs(mains: impl IntoIterator<Item = i64>) -> Vec<(i64, i64)> {
     let mut out: Vec<(i64, i64)> = Vec::new();
@@ -360,6 +411,32 @@ mod tests {
         let tree = vec![(&a.0[..], &a.1[..]), (&b.0[..], &b.1[..]), (&a.0[..], &b.1[..])];
         let m = merge_bucket(tree, &[], &[]);
         assert_eq!(m.entries, vec![(&b.0[..], &b.1[..]), (&a.0[..], &a.1[..])]);
+    }
+
+    #[test]
+    fn out_of_sequence_catches_flipped_revision_keys() {
+        let r = |main: i64, sub: i64| Some(Revision { main, sub, tombstone: false });
+        // healthy: a txn (7/0..7/2) then 8/0, 9/0
+        let ok = [(0, r(7, 0)), (1, r(7, 1)), (2, r(7, 2)), (3, r(8, 0)), (4, r(9, 0))];
+        assert_eq!(out_of_sequence(&ok, 0), vec![false; 5]);
+        // a flipped main in the middle and at the end; a flipped sub
+        let bad = [(0, r(7, 0)), (1, r(1 << 40, 1)), (2, r(7, 2)), (3, r(8, 0)), (4, r(9, 1 << 33)), (5, r(10, 0))];
+        assert_eq!(out_of_sequence(&bad, 0), vec![false, true, false, false, true, false]);
+        let first = [(0, r(1 << 40, 0)), (1, r(7, 1)), (2, r(7, 2))];
+        assert_eq!(out_of_sequence(&first, 0), vec![true, false, false]);
+        let second = [(0, r(7, 0)), (1, r(1 << 40, 1)), (2, r(8, 0))];
+        assert_eq!(out_of_sequence(&second, 0), vec![false, true, false]);
+        let last = [(0, r(8, 0)), (1, r(9, 0)), (2, r(77_777_777, 0))];
+        assert_eq!(out_of_sequence(&last, 0), vec![false, false, true]);
+        // below the compact revision gaps are normal
+        let compacted = [(0, r(3, 0)), (1, r(40, 0)), (2, r(41, 0))];
+        assert_eq!(out_of_sequence(&compacted, 40), vec![false; 3]);
+        // non-adjacent elements (a rejected one between) constrain nothing
+        let gap = [(0, r(8, 0)), (2, r(12, 0))];
+        assert_eq!(out_of_sequence(&gap, 0), vec![false; 2]);
+        // markers and bad entries break the chain
+        let marker = [(0, r(8, 0)), (1, None), (2, r(1008, 0))];
+        assert_eq!(out_of_sequence(&marker, 0), vec![false; 3]);
     }
 
     #[test]

@@ -21,7 +21,10 @@
 //! `etcd`} or null, `applied` [{`index`, `term`, `op`, `revision`,
 //! `committed`, `note`}], `appliedTotal`, `appliedUncommitted`, `revisions`,
 //! `notReplayed`, `notReplayedTotal`, `lost` (entries past the consistent
-//! index after the cut), `lostTotal`, `afterCutInDb`, `skippedBecause`}
+//! index after the cut), `lostTotal`, `afterCutInDb`, `skippedBecause`,
+//! `rebuilt` {`anchorIndex`, `anchorRevision`, `entriesReplayed`,
+//! `revisionAtConsistentIndex`, `revisionsVerified`, `revisions`, `ranges`,
+//! `notRebuiltBecause`} (when the key bucket lost pages)}
 //! (data dirs only); `result` {`revision`,
 //! `compactRevision`, `revisions`, `liveKeys`, `consistentIndex`, `term`,
 //! `pages`, `fileSize`, `sha256`, `status` {`hash`, `revision`, `totalKey`,
@@ -231,6 +234,21 @@ fn print_wal(w: &mut dyn Write, r: &crate::jobs::salvage::wal::WalReplay) -> io:
     }
     if r.not_replayed_total > 20 {
         writeln!(w, "  ... {} entries not replayed in all", r.not_replayed_total)?;
+    }
+    if let Some(b) = &r.rebuilt {
+        match &b.not_rebuilt_because {
+            None => writeln!(
+                w,
+                "  lost revisions rebuilt from entries the db had applied: {}{} (replayed {} entries from index {} at revision {}, {} revisions checked byte for byte against the db)",
+                b.revisions,
+                if b.ranges.is_empty() { String::new() } else { format!(" ({})", ranges(&b.ranges)) },
+                b.entries_replayed,
+                b.anchor_index.unwrap_or(0),
+                b.anchor_revision.unwrap_or(0),
+                b.revisions_verified
+            )?,
+            Some(why) => writeln!(w, "  lost revisions not rebuilt from the WAL: {why}")?,
+        }
     }
     match &r.cut {
         None => writeln!(w, "  the WAL reads to its end")?,

@@ -20,7 +20,11 @@
 //!    the ones in lost ranges, as `mvcc::recover` decides (the tree wins;
 //!    entries outside lost ranges are stale copies of deleted data;
 //!    compacted history is not resurrected).
-//! 4. **Write** every bucket compact with the bulk loader and the SHA-256
+//! 4. **WAL** (data dirs, or `--wal-dir`): entries past the consistent index
+//!    are replayed into the salvaged state; lost revisions the WAL still
+//!    covers are rebuilt by a replay aligned on the surviving ones
+//!    ([`wal`]).
+//! 5. **Write** every bucket compact with the bulk loader and the SHA-256
 //!    trailer of `snapshot save`, to a temporary file beside the output,
 //!    check it (`scan_db`: every page, every value, the trailer) and move
 //!    it into place only if the output still does not exist.
@@ -44,7 +48,7 @@ use crate::bolt::scavenge::scan_leaves;
 use crate::bolt::{self, Db, KvLoc, MetaProblem, Sink, TreeFinding, WalkOptions, WalkResult};
 use crate::datadir::{self, Paths};
 use crate::error::{Error, Location, Result};
-use crate::mvcc::recover::{self, Found, KeyEntry, LostRange, Merged};
+use crate::mvcc::recover::{self, Found, KeyEntry, LostRange};
 use crate::mvcc::{Revision, ScanOptions, buckets, kv, scan_db, schema};
 use crate::report::{RevRange, Severity};
 use crate::source::Source;
@@ -628,13 +632,55 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
     let lease_lost = lost_ranges(walk, buckets::LEASE);
 
     // `key` entries from the tree, checked.
-    let mut tree_keys: Vec<(&[u8], &[u8])> = Vec::new();
+    let meta_info = schema::meta_info(
+        &used
+            .bucket(buckets::META)
+            .map(|e| e.kvs.iter().map(|(k, v, _)| (*k, *v)).collect::<Vec<_>>())
+            .unwrap_or_default(),
+    );
+    let compact = meta_info.finished_compact_revision;
+    // Above the compact revision the key bucket is dense: entries out of
+    // sequence with their page neighbours have damaged keys. Known only
+    // when the meta bucket was read.
+    let floor = used
+        .bucket(buckets::META)
+        .map(|_| compact.unwrap_or(0).max(meta_info.scheduled_compact_revision.unwrap_or(0)).max(0));
+    let mut tree_keys: Vec<(&[u8], &[u8], KvLoc)> = Vec::new();
     let mut bad_entries = Vec::new();
     let mut bad_total = 0u64;
     if let Some(e) = used.bucket(buckets::KEY) {
-        for &(k, v, loc) in &e.kvs {
-            match recover::key_entry(k, v) {
-                KeyEntry::Valid(_) | KeyEntry::Marker(_) => tree_keys.push((k, v)),
+        let checked: Vec<KeyEntry> = e.kvs.iter().map(|(k, v, _)| recover::key_entry(k, v)).collect();
+        let mut suspect = vec![false; e.kvs.len()];
+        if let Some(floor) = floor {
+            // per page, in walk (= page) order
+            let mut start = 0;
+            while start < e.kvs.len() {
+                let page = e.kvs.get(start).map_or(0, |x| x.2.pgid);
+                let end = e.kvs.iter().skip(start).position(|x| x.2.pgid != page).map_or(e.kvs.len(), |n| start + n);
+                let items: Vec<(usize, Option<Revision>)> = checked
+                    .get(start..end)
+                    .unwrap_or_default()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (i, if let KeyEntry::Valid(r) = c { Some(*r) } else { None }))
+                    .collect();
+                for (i, out) in recover::out_of_sequence(&items, floor).into_iter().enumerate() {
+                    if let Some(s) = suspect.get_mut(start + i) {
+                        *s = out;
+                    }
+                }
+                start = end;
+            }
+        }
+        for (((k, v, loc), c), sus) in e.kvs.iter().zip(&checked).zip(&suspect) {
+            let (k, v, loc) = (*k, *v, *loc);
+            let c = if *sus {
+                KeyEntry::Invalid("out of sequence with its neighbours on the page (a damaged key)")
+            } else {
+                *c
+            };
+            match c {
+                KeyEntry::Valid(_) | KeyEntry::Marker(_) => tree_keys.push((k, v, loc)),
                 KeyEntry::Invalid(why) => {
                     bad_total += 1;
                     if bad_entries.len() < MAX_LISTED {
@@ -645,13 +691,6 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
             }
         }
     }
-    let meta_info = schema::meta_info(
-        &used
-            .bucket(buckets::META)
-            .map(|e| e.kvs.iter().map(|(k, v, _)| (*k, *v)).collect::<Vec<_>>())
-            .unwrap_or_default(),
-    );
-    let compact = meta_info.finished_compact_revision;
 
     // 3. Every page of the file.
     let scan_db_view = Some(&used.db);
@@ -666,7 +705,24 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
         for l in &leaves {
             let clean = l.is_clean();
             let mut any_key = false;
-            for e in &l.elems {
+            let suspect = match floor {
+                Some(floor) => {
+                    let items: Vec<(usize, Option<Revision>)> = l
+                        .elems
+                        .iter()
+                        .map(|e| {
+                            let r = match recover::key_entry(e.key, e.value) {
+                                KeyEntry::Valid(r) => Some(r),
+                                _ => None,
+                            };
+                            (e.index, r)
+                        })
+                        .collect();
+                    recover::out_of_sequence(&items, floor)
+                }
+                None => vec![false; l.elems.len()],
+            };
+            for (e, _) in l.elems.iter().zip(&suspect).filter(|(_, s)| !**s) {
                 let f = Found { key: e.key, value: e.value, pgid: l.pgid, clean };
                 if recover::lease_entry(e.key, e.value) {
                     found_leases.push(f);
@@ -678,7 +734,37 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
             recovered.key_leaves_found += u64::from(any_key);
         }
     }
-    let merged_keys = recover::merge_key_bucket(tree_keys, &found_keys, &key_lost, compact);
+    // Global bounds: a put's main revision is checked against its value,
+    // not a tombstone's: one cannot lie beyond the newest put by more than
+    // there are tombstones; no sub revision beyond the number of entries.
+    let revs =
+        || tree_keys.iter().map(|(k, _, _)| *k).chain(found_keys.iter().map(|f| f.key)).filter_map(Revision::parse);
+    let newest_put = revs().filter(|r| !r.tombstone).map(|r| r.main).max().unwrap_or(0);
+    let tombstones = revs().filter(|r| r.tombstone).count() as i64;
+    let entries_seen = (tree_keys.len() + found_keys.len()) as i64;
+    let in_bounds = |k: &[u8]| {
+        Revision::parse(k)
+            .is_none_or(|r| r.sub <= entries_seen && (!r.tombstone || r.main <= newest_put.saturating_add(tombstones)))
+    };
+    let mut tree_pairs: Vec<(&[u8], &[u8])> = Vec::with_capacity(tree_keys.len());
+    for (k, v, loc) in tree_keys {
+        if in_bounds(k) {
+            tree_pairs.push((k, v));
+        } else {
+            bad_total += 1;
+            if bad_entries.len() < MAX_LISTED {
+                bad_entries.push(BadEntry {
+                    page: loc.pgid,
+                    offset: loc.offset,
+                    key: hex(k),
+                    why: "revision out of range (a damaged key)",
+                });
+            }
+            key_lost.push(exact(k));
+        }
+    }
+    found_keys.retain(|f| in_bounds(f.key));
+    let merged_keys = recover::merge_key_bucket(tree_pairs, &found_keys, &key_lost, compact);
     let tree_leases: Vec<(&[u8], &[u8])> =
         used.bucket(buckets::LEASE).map(|e| e.kvs.iter().map(|(k, v, _)| (*k, *v)).collect()).unwrap_or_default();
     let merged_leases = recover::merge_bucket(tree_leases, &found_leases, &lease_lost);
@@ -692,7 +778,6 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
     recovered.leases = merged_leases.recovered.len() as u64;
 
     // What is lost.
-    let lost = lost_revisions(&merged_keys, &key_lost, compact);
 
     // Other buckets.
     let mut buckets_affected = Vec::new();
@@ -750,6 +835,7 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
                 leases: &merged_leases.entries,
                 compact_revision: compact,
                 committed_only: opts.committed_only,
+                lost: &key_lost,
             };
             let (r, c) = wal::replay(&input)?;
             (Some(r), c)
@@ -774,6 +860,7 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
     for name in names {
         let entries = if name == buckets::KEY {
             let mut e = merged_keys.entries.clone();
+            e.extend(wal_changes.rebuilt.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
             e.extend(wal_changes.keys.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
             recover::merge_bucket(e, &[], &[]).entries
         } else if name == buckets::LEASE {
@@ -801,7 +888,13 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
     let final_bucket =
         |n: &[u8]| out_buckets.iter().find(|b| b.name == n).map(|b| b.entries.as_slice()).unwrap_or_default();
     let missing_leases = missing_leases(final_bucket(buckets::KEY), final_bucket(buckets::LEASE));
-    let (mut keys_newest_lost, lost_revisions_named) = name_lost_keys(&used.db, &skipped_pages, &merged_keys.entries);
+    // What is lost: the db's revisions (with those the WAL rebuilt).
+    let mut before_replay = merged_keys.entries.clone();
+    before_replay.extend(wal_changes.rebuilt.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
+    let before_replay = recover::merge_bucket(before_replay, &[], &[]).entries;
+    let known_last = wal_report.as_ref().and_then(|w| w.rebuilt.as_ref()).and_then(|r| r.revision_at_consistent_index);
+    let lost = lost_revisions(&before_replay, &key_lost, compact, known_last);
+    let (mut keys_newest_lost, lost_revisions_named) = name_lost_keys(&used.db, &skipped_pages, &before_replay);
     // Keys the WAL replay wrote again: their new version and create
     // revision were computed without the lost revision.
     if !keys_newest_lost.is_empty() && !wal_changes.keys.is_empty() {
@@ -963,11 +1056,18 @@ fn name_lost_keys(db: &Db<'_>, skipped: &[SkippedPage], keys: &[(&[u8], &[u8])])
 }
 
 /// Main revisions inside lost ranges with no entry left.
-fn lost_revisions(merged: &Merged<'_>, lost: &[LostRange], compact: Option<i64>) -> Lost {
+/// `known_last`: the store's revision at the db's consistent index, when the
+/// WAL replay established it (then a lost tail is no longer open-ended).
+fn lost_revisions(
+    entries: &[(&[u8], &[u8])],
+    lost: &[LostRange],
+    compact: Option<i64>,
+    known_last: Option<i64>,
+) -> Lost {
     let c = compact.unwrap_or(0).max(0);
     // main -> subs present
     let mut subs: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-    for (k, _) in &merged.entries {
+    for (k, _) in entries {
         if let Some(r) = Revision::parse(k) {
             subs.entry(r.main).or_default().push(r.sub);
         }
@@ -978,19 +1078,26 @@ fn lost_revisions(merged: &Merged<'_>, lost: &[LostRange], compact: Option<i64>)
     let mut partial: BTreeSet<i64> = BTreeSet::new();
     for r in lost {
         let span = range_revisions(r);
-        let first = span.first.unwrap_or(1).max(1);
+        // etcd's store starts at revision 1 and its first write is revision 2
+        let first = span.first.unwrap_or(2).max(2);
         if first <= c {
             out.below_compaction = true;
         }
         let lo = first.max(c + 1);
         let hi = match span.last {
             Some(l) => l,
-            None => {
-                // Open-ended: past the newest revision left nothing is known.
-                out.unknown_from = Some(lo.max(newest + 1));
-                newest
-            }
+            None => match known_last {
+                Some(k) => k,
+                None => {
+                    // Open-ended: past the newest revision left nothing is known.
+                    out.unknown_from = Some(newest + 1);
+                    newest
+                }
+            },
         };
+        // A damaged branch key can name any range: nothing above the newest
+        // revision known is counted as lost (that is the unknown tail).
+        let hi = hi.min(known_last.unwrap_or(newest).max(newest));
         if hi < lo || hi.saturating_sub(lo) > 100_000_000 {
             continue;
         }
