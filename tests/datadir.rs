@@ -476,3 +476,45 @@ fn missing_middle_segment_is_fatal() {
     assert!(codes(&v).iter().any(|c| c == "wal.seq_gap" || c == "wal.missing_segment"), "{v}");
     assert!(!boot(&bins, &data, "m").up, "etcd must refuse a WAL with a missing segment");
 }
+
+/// A real NOSPACE alarm (tiny quota) on a member whose WAL lives in a
+/// separate --wal-dir: without --wal-dir the WAL is reported missing (with a
+/// hint), with it the alarm is reported with what it means and how to clear it.
+#[test]
+fn nospace_alarm_and_separate_wal_dir() {
+    let Some(bins) = util::require_etcd35() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let wal = tmp.path().join("wal");
+    let wal_arg = format!("--wal-dir={}", wal.display());
+    let mut p = EtcdProcess::start(&bins, &data, "q", &["--quota-backend-bytes=1048576", &wal_arg]);
+    let big = "y".repeat(100_000);
+    let mut alarmed = false;
+    for i in 0..40 {
+        let out =
+            util::etcdctl_with_stdin(&bins, Some(p.endpoint()), ["put", &format!("/fill/{i}")], Some(big.as_bytes()));
+        if !out.status.success() {
+            assert!(String::from_utf8_lossy(&out.stderr).contains("database space exceeded"), "{}", util::show(&out));
+            alarmed = true;
+            break;
+        }
+    }
+    assert!(alarmed, "quota never hit");
+    p.stop();
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(code, 1, "{v}");
+    let missing = v["findings"].as_array().unwrap().iter().find(|f| f["code"] == "datadir.wal.missing").unwrap();
+    assert!(missing["action"].as_str().unwrap().contains("--wal-dir"), "{missing}");
+    let (code, v) = check_json(&data, &["--wal-dir", wal.to_str().unwrap()]);
+    assert_eq!(code, 0, "{v}");
+    let alarm = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "datadir.alarm.nospace")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(alarm["severity"], "warning");
+    assert!(alarm["action"].as_str().unwrap().contains("alarm disarm"), "{alarm}");
+    assert_eq!(v["db"]["alarms"][0].as_str().map(|s| s.starts_with("NOSPACE:")), Some(true), "{v}");
+    assert_eq!(v["willStart"], true);
+}
