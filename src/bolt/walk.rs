@@ -655,7 +655,7 @@ fn meaning_for(code: &str) -> &'static str {
 }
 
 const LOST_SUBTREE: &str = "bbolt cannot read this page; the keys stored under it are unreachable";
-const ACTION_RESTORE: &str = "restore from a good snapshot; on a multi-member cluster remove this member and add it back (it resyncs from the leader)";
+const ACTION_RESTORE: &str = "restore from a good snapshot; on a multi-member cluster remove this member and add it back (it resyncs from the leader); with no good snapshot, `etcd-forensics salvage` rescues the readable keys into one";
 
 fn branch<'a, S: Sink<'a>>(
     ctx: &Ctx<'_, 'a>,

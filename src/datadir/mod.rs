@@ -570,7 +570,7 @@ fn wal_fault_finding(f: &crate::wal::WalError, s: &WalSummary) -> Finding {
         EtcdOutcome::DropsSilently => (
             Severity::Damage,
             format!("etcd stops reading {seg} at offset {off} and zeroes everything after it on start: the records after the zero run are lost silently"),
-            "copy the data dir before starting etcd; on a multi-member cluster remove and re-add this member, on a single member restore from a snapshot (etcd would start without those records)".to_string(),
+            "copy the data dir before starting etcd; on a multi-member cluster remove and re-add this member, on a single member restore from a snapshot, or `etcd-forensics salvage` the data dir (it keeps every readable committed entry)".to_string(),
         ),
         EtcdOutcome::Fails | EtcdOutcome::Panics => (
             Severity::Damage,
@@ -578,7 +578,7 @@ fn wal_fault_finding(f: &crate::wal::WalError, s: &WalSummary) -> Finding {
                 "etcd refuses to start: \"{}\" in {seg} at offset {off}; entries from index {first_lost} on cannot be read",
                 f.fault.etcd_message()
             ),
-            "on a multi-member cluster remove this member and add it back (it resyncs from the leader); on a single member restore from a snapshot".to_string(),
+            "on a multi-member cluster remove this member and add it back (it resyncs from the leader); on a single member restore from a snapshot, or `etcd-forensics salvage` the data dir".to_string(),
         ),
     };
     let mut meaning = meaning;
