@@ -184,27 +184,19 @@ pub fn bucket_entries<'a>(db: &Db<'a>, name: &[u8]) -> Result<Option<Vec<Entry<'
 
 #[cfg(test)]
 mod tests {
-    use super::super::layout::{BUCKET_LEAF_FLAG, NO_FREELIST};
-    use super::super::meta::tests::meta_page;
+    use super::super::layout::BUCKET_LEAF_FLAG;
+    use super::super::meta::tests::{bucket_header, small_file};
     use super::super::page::tests::{branch_page, leaf_page};
     use super::*;
 
     const PS: usize = 512;
 
     fn file(root: u64, pages: Vec<Vec<u8>>) -> Vec<u8> {
-        let hwm = pages.len() as u64 + 2;
-        let mut f = meta_page(0, PS as u32, root, NO_FREELIST, hwm, 2);
-        f.extend(meta_page(1, PS as u32, root, NO_FREELIST, hwm, 3));
-        for p in pages {
-            f.extend(p);
-        }
-        f
+        small_file(PS as u32, root, pages)
     }
 
     fn header(root: u64) -> Vec<u8> {
-        let mut v = root.to_le_bytes().to_vec();
-        v.extend(0u64.to_le_bytes());
-        v
+        bucket_header(root)
     }
 
     /// root (page 2, branch) -> leaves 3 ("a": inline bucket) and 4 ("m": bucket at 5);

@@ -135,6 +135,25 @@ pub(crate) mod tests {
         p
     }
 
+    /// A small file: two metas (root `root`, HWM = pages.len() + 2, no
+    /// persisted freelist), then `pages` from pgid 2.
+    pub(crate) fn small_file(page_size: u32, root: u64, pages: Vec<Vec<u8>>) -> Vec<u8> {
+        let hwm = pages.len() as u64 + 2;
+        let mut f = meta_page(0, page_size, root, NO_FREELIST, hwm, 2);
+        f.extend(meta_page(1, page_size, root, NO_FREELIST, hwm, 3));
+        for p in pages {
+            f.extend(p);
+        }
+        f
+    }
+
+    /// A bucket header value: root pgid (0 = inline) and sequence 0.
+    pub(crate) fn bucket_header(root: u64) -> Vec<u8> {
+        let mut v = root.to_le_bytes().to_vec();
+        v.extend(0u64.to_le_bytes());
+        v
+    }
+
     #[test]
     fn fnv_known_values() {
         assert_eq!(fnv1a64(b""), 0xcbf29ce484222325);
