@@ -7,40 +7,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use etcd_forensics::bolt::{self, Db, KvLoc, Sink, WalkOptions};
-use etcd_forensics::source::Source;
+use etcd_forensics::bolt::Db;
 
-use crate::util::{self, EtcdBins, EtcdProcess};
-
-#[derive(Default)]
-struct Collect(Vec<(Vec<u8>, Vec<u8>)>);
-impl<'a> Sink<'a> for Collect {
-    fn kv(&mut self, k: &'a [u8], v: &'a [u8], _: bool, _: KvLoc) {
-        self.0.push((k.to_vec(), v.to_vec()));
-    }
-    fn fresh(&self) -> Self {
-        Collect::default()
-    }
-    fn merge(&mut self, later: Self) {
-        self.0.extend(later.0);
-    }
-}
-
-type Buckets = Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>;
-
-/// Every bucket's key/values, read with our reader; the walk must be clean.
-fn buckets(db: &Path) -> Buckets {
-    let src = Source::open(db).unwrap();
-    let d = Db::open(src.bytes()).unwrap_or_else(|e| panic!("{}: {}", db.display(), e.error));
-    let r = bolt::walk(&d, WalkOptions::default(), |_| Collect::default());
-    assert!(
-        r.findings.is_empty(),
-        "{}: {:?}",
-        db.display(),
-        r.findings.iter().map(|f| &f.finding.what).collect::<Vec<_>>()
-    );
-    r.buckets.into_iter().map(|b| (String::from_utf8_lossy(b.name).into_owned(), b.sink.0)).collect()
-}
+use crate::util::{self, EtcdBins, EtcdProcess, read_buckets as buckets};
 
 /// `etcdutl snapshot status -w json`: (hash, revision, totalKey, totalSize).
 fn etcdutl_status(bins: &EtcdBins, db: &Path) -> (u64, i64, u64, u64) {

@@ -10,28 +10,14 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use etcd_forensics::bolt::{self, Db, KvLoc, Sink, WalkOptions};
+use etcd_forensics::bolt::{self, Db, WalkOptions};
 use etcd_forensics::mvcc::{Revision, kv};
 use etcd_forensics::output::inspect::base64;
 use etcd_forensics::source::Source;
 
-use crate::util::{self, EtcdBins, EtcdOptions, EtcdProcess};
+use crate::util::{self, Collect, EtcdBins, EtcdOptions, EtcdProcess};
 
 const PS: usize = 4096;
-
-#[derive(Default)]
-struct Collect(Vec<(Vec<u8>, Vec<u8>)>);
-impl<'a> Sink<'a> for Collect {
-    fn kv(&mut self, k: &'a [u8], v: &'a [u8], _: bool, _: KvLoc) {
-        self.0.push((k.to_vec(), v.to_vec()));
-    }
-    fn fresh(&self) -> Self {
-        Collect::default()
-    }
-    fn merge(&mut self, later: Self) {
-        self.0.extend(later.0);
-    }
-}
 
 type Entries = BTreeMap<Vec<u8>, Vec<u8>>;
 

@@ -679,3 +679,40 @@ impl Drop for EtcdProcess {
         self.kill();
     }
 }
+
+// ---------------------------------------------------------------------------
+// Reading a bbolt file with our reader
+
+/// A sink that copies every key/value of a bucket (owned, so results outlive the map).
+#[derive(Default)]
+pub struct Collect(pub Vec<(Vec<u8>, Vec<u8>)>);
+
+impl<'a> etcd_forensics::bolt::Sink<'a> for Collect {
+    fn kv(&mut self, k: &'a [u8], v: &'a [u8], _: bool, _: etcd_forensics::bolt::KvLoc) {
+        self.0.push((k.to_vec(), v.to_vec()));
+    }
+    fn fresh(&self) -> Self {
+        Collect::default()
+    }
+    fn merge(&mut self, later: Self) {
+        self.0.extend(later.0);
+    }
+}
+
+/// Every top-level bucket's name and key/values.
+pub type Buckets = Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>;
+
+/// Every bucket's key/values, read with our reader; the walk must be clean.
+pub fn read_buckets(db: &Path) -> Buckets {
+    use etcd_forensics::bolt::{self, Db, WalkOptions};
+    let src = etcd_forensics::source::Source::open(db).unwrap();
+    let d = Db::open(src.bytes()).unwrap_or_else(|e| panic!("{}: {}", db.display(), e.error));
+    let r = bolt::walk(&d, WalkOptions::default(), |_| Collect::default());
+    assert!(
+        r.findings.is_empty(),
+        "{}: {:?}",
+        db.display(),
+        r.findings.iter().map(|f| &f.finding.what).collect::<Vec<_>>()
+    );
+    r.buckets.into_iter().map(|b| (String::from_utf8_lossy(b.name).into_owned(), b.sink.0)).collect()
+}
