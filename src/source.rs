@@ -64,3 +64,31 @@ fn map_readonly(file: &File) -> std::io::Result<Mmap> {
     }
     Ok(map)
 }
+
+/// A regular file found in a directory.
+#[derive(Debug, Clone)]
+pub struct DirFile {
+    pub path: PathBuf,
+    /// The file name, if it is UTF-8 (etcd's names always are).
+    pub name: Option<String>,
+    pub len: u64,
+}
+
+/// The regular files of `dir` (sub-directories skipped; symlinks followed).
+/// Any entry that cannot be read or stat'ed is an error: we cannot tell
+/// what it is.
+pub fn list_files(dir: &Path) -> Result<Vec<DirFile>> {
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::io("read directory", dir, &e))?;
+    let mut out = Vec::new();
+    for ent in rd {
+        let ent = ent.map_err(|e| Error::io("read directory", dir, &e))?;
+        let path = ent.path();
+        let meta = std::fs::metadata(&path).map_err(|e| Error::io("stat", &path, &e))?;
+        if meta.is_dir() {
+            continue;
+        }
+        let name = ent.file_name().to_str().map(str::to_owned);
+        out.push(DirFile { path, name, len: meta.len() });
+    }
+    Ok(out)
+}

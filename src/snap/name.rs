@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// What a file in the snap directory is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -109,17 +109,11 @@ pub struct SnapFiles {
 impl SnapFiles {
     /// List `dir` (`member/snap`). Sub-directories are ignored.
     pub fn list(dir: &Path) -> Result<SnapFiles> {
-        let rd = std::fs::read_dir(dir).map_err(|e| Error::io("read directory", dir, &e))?;
         let mut out = SnapFiles { dir: dir.to_path_buf(), ..Default::default() };
         let mut snaps: Vec<(String, SnapName)> = Vec::new();
-        for ent in rd {
-            let ent = ent.map_err(|e| Error::io("read directory", dir, &e))?;
-            let path = ent.path();
-            let meta = std::fs::metadata(&path).map_err(|e| Error::io("stat", &path, &e))?;
-            if meta.is_dir() {
-                continue;
-            }
-            let Some(name) = ent.file_name().to_str().map(str::to_owned) else {
+        for f in crate::source::list_files(dir)? {
+            let path = f.path;
+            let Some(name) = f.name else {
                 out.other.push(path);
                 continue;
             };

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// A parsed segment name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -104,22 +104,16 @@ impl WalFiles {
     /// List `dir`. Sub-directories are ignored; unreadable entries are
     /// errors (we cannot tell what they are).
     pub fn list(dir: &Path) -> Result<WalFiles> {
-        let rd = std::fs::read_dir(dir).map_err(|e| Error::io("read directory", dir, &e))?;
         let mut out = WalFiles { dir: dir.to_path_buf(), ..Default::default() };
         let mut segs: Vec<(String, Segment)> = Vec::new();
-        for ent in rd {
-            let ent = ent.map_err(|e| Error::io("read directory", dir, &e))?;
-            let path = ent.path();
-            let meta = std::fs::metadata(&path).map_err(|e| Error::io("stat", &path, &e))?;
-            if meta.is_dir() {
-                continue;
-            }
-            let Some(name) = ent.file_name().to_str().map(str::to_owned) else {
+        for f in crate::source::list_files(dir)? {
+            let path = f.path;
+            let Some(name) = f.name else {
                 out.ignored.push(path);
                 continue;
             };
             match WalFileKind::classify(&name) {
-                WalFileKind::Segment(s) => segs.push((name, Segment { path, name: s, len: meta.len() })),
+                WalFileKind::Segment(s) => segs.push((name, Segment { path, name: s, len: f.len })),
                 WalFileKind::Tmp => out.tmp.push(path),
                 WalFileKind::Broken => out.broken.push(path),
                 WalFileKind::Ignored => out.ignored.push(path),
