@@ -3,9 +3,7 @@
 //! `check`: the bbolt structure, the meta pages, the file size, the
 //! SHA-256 trailer and the `key` bucket's values.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
+use rayon::slice::ParallelSliceMut;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -18,31 +16,25 @@ use crate::bytes::{le_u16, le_u32, le_u64};
 use crate::error::Location;
 use crate::report::{Finding, RevRange};
 
-/// Hasher for user keys in the live-key map: CRC-32C in hardware over the
-/// key bytes, spread to 64 bits. The keys come from the file, so a hostile
-/// file could force collisions; that only slows this one map down (no
-/// unbounded memory), and SipHash cost a quarter of `status` time.
-#[derive(Default, Clone, Copy)]
-pub struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let lo = crc32c::crc32c_append(self.0 as u32, bytes);
-        let hi = (self.0 >> 32) as u32 ^ (bytes.len() as u32).wrapping_mul(0x9E37_79B9);
-        self.0 = (u64::from(hi.rotate_left(5) ^ lo) << 32) | u64::from(lo);
+/// A 64-bit hash of a user key, to sort by before comparing the keys
+/// themselves. Collisions only cost a key comparison; a hostile file can
+/// make many, which slows the sort but does not change its result.
+fn key_hash(key: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h = (key.len() as u64).wrapping_mul(K);
+    let mut words = key.chunks_exact(8);
+    for w in words.by_ref() {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        h = (h.rotate_left(23) ^ u64::from_le_bytes(b)).wrapping_mul(K);
     }
-    fn write_usize(&mut self, n: usize) {
-        // The length prefix `Hash for [u8]` writes: mix it in cheaply
-        // instead of a second CRC call.
-        self.0 ^= (n as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    let mut tail = [0u8; 8];
+    for (t, &x) in tail.iter_mut().zip(words.remainder()) {
+        *t = x;
     }
-    fn finish(&self) -> u64 {
-        // Mix so that both hashbrown's top 7 bits and its index bits vary.
-        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-    }
+    h = (h.rotate_left(23) ^ u64::from_le_bytes(tail)).wrapping_mul(K);
+    h ^ (h >> 29)
 }
-
-type KeyMap<'a> = HashMap<&'a [u8], bool, BuildHasherDefault<KeyHasher>>;
 
 /// Files smaller than this are walked on one thread.
 const PARALLEL_MIN_BYTES: usize = 8 << 20;
@@ -62,8 +54,10 @@ pub struct EtcdSink<'a> {
     pub entries: u64,
     pub first_key: Option<&'a [u8]>,
     pub last_key: Option<&'a [u8]>,
-    /// `key` bucket: user key -> is its newest revision a put?
-    live: KeyMap<'a>,
+    /// `key` bucket: (hash of the user key, user key, is a put) per
+    /// revision, in revision order. Merging parts is an append;
+    /// [`EtcdSink::live_keys`] sorts once.
+    live: Vec<(u64, &'a [u8], bool)>,
     /// Small buckets: all key/values, for meta/members/alarm lookups.
     pub kvs: Vec<(&'a [u8], &'a [u8])>,
     pub findings: Vec<Finding>,
@@ -99,7 +93,7 @@ impl<'a> EtcdSink<'a> {
             entries: 0,
             first_key: None,
             last_key: None,
-            live: KeyMap::default(),
+            live: Vec::new(),
             kvs: Vec::new(),
             findings: Vec::new(),
             findings_dropped: 0,
@@ -117,8 +111,29 @@ impl<'a> EtcdSink<'a> {
     }
 
     /// Number of live user keys (etcd 3.6's `totalKey`).
-    pub fn live_keys(&self) -> u64 {
-        self.live.values().filter(|&&l| l).count() as u64
+    ///
+    /// A key is live when its newest revision is a put. A stable sort by
+    /// the key's hash groups each key's revisions and keeps them in
+    /// revision order, so the last of each run decides. Sorting once, in
+    /// parallel, beats merging per-part hash maps (a serial step over every
+    /// key), and sorting on the hash alone keeps the sort inside this array
+    /// instead of chasing key pointers across the file. Each run of equal
+    /// hashes is then checked key by key; a run that mixes keys (a
+    /// collision) is sorted by key.
+    pub fn live_keys(&mut self) -> u64 {
+        self.live.par_sort_by_key(|e| e.0);
+        let mut live = 0;
+        for run in self.live.chunk_by(|a, b| a.0 == b.0) {
+            let first = run.first().map(|e| e.1);
+            if run.iter().all(|e| Some(e.1) == first) {
+                live += u64::from(run.last().is_some_and(|e| e.2));
+            } else {
+                let mut keys: Vec<(&[u8], bool)> = run.iter().map(|e| (e.1, e.2)).collect();
+                keys.sort_by(|a, b| a.0.cmp(b.0)); // stable: revision order within a key
+                live += keys.chunk_by(|a, b| a.0 == b.0).filter(|k| k.last().is_some_and(|e| e.1)).count() as u64;
+            }
+        }
+        live
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&'a [u8]> {
@@ -187,7 +202,7 @@ impl<'a> EtcdSink<'a> {
                 if rev.tombstone {
                     self.tombstones += 1;
                 }
-                self.live.insert(kv.key, !rev.tombstone);
+                self.live.push((key_hash(kv.key), kv.key, !rev.tombstone));
             }
         }
     }
@@ -200,10 +215,10 @@ impl<'a> Sink<'a> for EtcdSink<'a> {
         }
         self.entries += 1;
         // `snapshot status` hashes `k` then `v`; a nested bucket's v is nil.
-        self.crc = crc32c::crc32c_append(self.crc, key);
+        self.crc = crate::crc::append(self.crc, key);
         self.len += key.len() as u64;
         if !is_bucket {
-            self.crc = crc32c::crc32c_append(self.crc, value);
+            self.crc = crate::crc::append(self.crc, value);
             self.len += value.len() as u64;
             self.kv_bytes += (key.len() + value.len()) as u64;
         }
@@ -231,7 +246,7 @@ impl<'a> Sink<'a> for EtcdSink<'a> {
         if self.live.is_empty() {
             self.live = later.live;
         } else {
-            self.live.extend(later.live);
+            self.live.extend_from_slice(&later.live);
         }
         self.kvs.extend(later.kvs);
         for f in later.findings {
@@ -425,7 +440,7 @@ fn scan_tree(data: &[u8], opts: &ScanOptions) -> DbScan {
     };
     // Below a few MiB, splitting the walk costs more than it saves.
     let parallel = !opts.sequential && data.len() >= PARALLEL_MIN_BYTES;
-    let walk = bolt::walk(&db, WalkOptions { parallel, progress: opts.progress.clone() }, EtcdSink::for_bucket);
+    let mut walk = bolt::walk(&db, WalkOptions { parallel, progress: opts.progress.clone() }, EtcdSink::for_bucket);
     let mut scan = empty_scan(db.slots().to_vec());
     scan.page_size = Some(db.page_size());
     scan.high_water_mark = Some(db.hwm());
@@ -457,7 +472,7 @@ fn scan_tree(data: &[u8], opts: &ScanOptions) -> DbScan {
             inline: b.root == 0,
         });
     }
-    let key = walk.buckets.iter().find(|b| b.name == buckets::KEY);
+    let key = walk.buckets.iter_mut().find(|b| b.name == buckets::KEY);
     if let Some(k) = key {
         revision = k.sink.last_key.and_then(Revision::main_of).unwrap_or(0);
         scan.live_keys = Some(k.sink.live_keys());
@@ -645,5 +660,51 @@ mod tests {
         assert!(has_trailer(20480 + 32));
         assert!(!has_trailer(20480));
         assert!(!has_trailer(0));
+    }
+
+    fn live_of(entries: &[(u64, &'static [u8], bool)]) -> u64 {
+        let mut sink = EtcdSink::for_bucket(Some(buckets::KEY));
+        sink.live = entries.to_vec();
+        sink.live_keys()
+    }
+
+    #[test]
+    fn live_keys_newest_revision_decides() {
+        let (a, b, c): (&[u8], &[u8], &[u8]) = (b"a", b"b", b"c");
+        // a: put, delete -> dead; b: put, delete, put -> live; c: put -> live
+        let e = [(key_hash(a), a, true), (key_hash(b), b, true), (key_hash(a), a, false), (key_hash(b), b, false)];
+        let mut v = e.to_vec();
+        v.push((key_hash(c), c, true));
+        v.push((key_hash(b), b, true));
+        assert_eq!(live_of(&v), 2);
+        assert_eq!(live_of(&e), 0);
+        assert_eq!(live_of(&[]), 0);
+    }
+
+    #[test]
+    fn live_keys_survive_hash_collisions() {
+        // Force every key onto one hash: the run is split by key, and each
+        // key's revisions keep their order (x: put then delete -> dead;
+        // y: delete then put -> live; z: put -> live).
+        let (x, y, z): (&[u8], &[u8], &[u8]) = (b"x", b"y", b"z");
+        let v = [(7, y, false), (7, x, true), (7, z, true), (7, y, true), (7, x, false), (9, x, true)];
+        // The last entry has another hash (as a bug would give): counted apart.
+        assert_eq!(live_of(&v), 3);
+        assert_eq!(live_of(&v[..5]), 2);
+    }
+
+    #[test]
+    fn key_hash_uses_every_byte_and_the_length() {
+        let base = b"/registry/pods/default/web-0".to_vec();
+        let h = key_hash(&base);
+        for i in 0..base.len() {
+            let mut k = base.clone();
+            if let Some(b) = k.get_mut(i) {
+                *b ^= 1;
+            }
+            assert_ne!(key_hash(&k), h, "byte {i}");
+        }
+        assert_ne!(key_hash(b"ab\0"), key_hash(b"ab"));
+        assert_ne!(key_hash(b""), key_hash(b"\0"));
     }
 }
