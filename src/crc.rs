@@ -27,6 +27,19 @@ pub fn append(crc: u32, data: &[u8]) -> u32 {
     d.finalize() as u32
 }
 
+/// CRC-32C (seed 0) of `k1 v1 k2 v2 ...` and its length in bytes, computed
+/// in parallel over runs of pairs and joined with [`combine`].
+pub fn pairs(kvs: &[(&[u8], &[u8])]) -> (u32, u64) {
+    use rayon::prelude::*;
+    kvs.par_chunks(2048)
+        .map(|run| {
+            run.iter().fold((0u32, 0u64), |(crc, len), (k, v)| {
+                (append(append(crc, k), v), len + k.len() as u64 + v.len() as u64)
+            })
+        })
+        .reduce(|| (0, 0), |(a, alen), (b, blen)| (combine(a, b, blen), alen + blen))
+}
+
 /// The CRC-32C polynomial, bit-reflected.
 const POLY: u32 = 0x82F6_3B78;
 
@@ -112,6 +125,29 @@ mod tests {
             let d = data.get(start..start + 5000).unwrap_or(&data);
             assert_eq!(append(7, d), crc32c::crc32c_append(7, d), "start {start}");
         }
+    }
+
+    #[test]
+    fn pairs_equals_the_sequential_stream() {
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2654435761) >> 9) as u8).collect();
+        let mut kvs: Vec<(&[u8], &[u8])> = Vec::new();
+        let mut at = 0usize;
+        for i in 0..9000usize {
+            let (k, v) = (1 + i % 17, (i * 31) % 700);
+            if at + k + v > data.len() {
+                at = 0;
+            }
+            kvs.push((&data[at..at + k], &data[at + k..at + k + v]));
+            at += k + v;
+        }
+        let mut crc = 0u32;
+        let mut len = 0u64;
+        for (k, v) in &kvs {
+            crc = crc32c::crc32c_append(crc32c::crc32c_append(crc, k), v);
+            len += (k.len() + v.len()) as u64;
+        }
+        assert_eq!(pairs(&kvs), (crc, len));
+        assert_eq!(pairs(&[]), (0, 0));
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod error;
 pub mod jobs;
 pub mod membership;
 pub mod mvcc;
+pub mod outfile;
 pub mod output;
 pub mod proto;
 pub mod report;

@@ -368,6 +368,13 @@ fn refusals_and_dry_run() {
     assert_eq!(out.status.code(), Some(1), "{}", util::show(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("SHA-256 trailer"), "{}", util::show(&out));
     assert!(!tmp.path().join("y").exists());
+    // The db was written (unnamed) while the trailer was checked: no trace of it.
+    let left: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('y'))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 
     // a damaged page of the key bucket, past --skip-hash-check: exit 1
     let (_g2, bad2) = util::copy_to_temp("v3.5.1/snapshot.db");

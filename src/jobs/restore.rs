@@ -32,17 +32,21 @@
 //! (`scheduledCompactRev` > `finishedCompactRev`) while restoring; we leave
 //! it pending, and etcd resumes it at boot (same result once booted).
 //!
-//! Safety (STYLE.md §3): the snapshot is checked first (`scan_db`: trailer,
-//! every page and value) and a damaged one is refused before anything is
-//! created; everything is built under `<data-dir>.tmp-XXXXXX` next to the
-//! target, every file and directory is fsynced, and the directory is renamed
+//! Safety (STYLE.md §3): the snapshot is checked first (`scan_db`: every
+//! page and value) and a damaged one is refused before anything is created.
+//! The SHA-256 trailer (one sequential pass, ~1 GB/s) is verified on its own
+//! thread while the db is written into an *unnamed* file (`O_TMPFILE`) in
+//! the target's parent directory: a snapshot whose trailer is wrong is
+//! refused and that file vanishes, so nothing with a name is created before
+//! the whole snapshot is verified (where `O_TMPFILE` is unavailable, the db
+//! is written after the hash instead). Everything is then built under
+//! `<data-dir>.tmp-XXXXXX` next to the target, every file and directory is fsynced, and the directory is renamed
 //! into place last (then its parent is fsynced), so a killed restore leaves at
 //! most a `*.tmp-*` directory, never something that looks like a data dir.
 //! With `--wal-dir`, the WAL directory is published the same way just before
 //! the data dir.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::BufWriter;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use prost::Message;
@@ -55,7 +59,9 @@ use crate::error::{Error, ErrorKind, Location, Result};
 use crate::membership::{self, Cluster};
 use crate::mvcc::buckets;
 use crate::mvcc::scan::has_trailer;
+use crate::mvcc::scan::trailer_state;
 use crate::mvcc::{Revision, ScanOptions, Trailer, kv, scan_db};
+use crate::outfile::{self, BulkWriter};
 use crate::proto::etcdserverpb::Metadata;
 use crate::proto::raftpb::{self, ConfChange, ConfState, Entry, HardState};
 use crate::proto::walpb;
@@ -233,11 +239,39 @@ pub fn restore(opts: &RestoreOptions) -> Result<RestoreReport> {
             .in_file(&opts.snapshot)
             .with_hint("this is a raw db (e.g. member/snap/db), not a `snapshot save` file; add --skip-hash-check"));
     }
+    let ids = Ids { cluster, n, data_dir, wal_dir, snap_dir };
+    // The trailer's SHA-256 is one sequential pass over the whole file
+    // (~1 GB/s): it runs on its own thread beside the structure check, the
+    // plan and the db write (into an unnamed file), and everything waits for
+    // it before anything gets a name.
+    std::thread::scope(|s| {
+        let present = has_trailer(bytes.len() as u64);
+        let sha = (!opts.skip_hash_check).then(|| s.spawn(move || trailer_state(bytes, present, false)));
+        let trailer = move || -> Trailer {
+            match sha.map(|h| h.join()) {
+                // --skip-hash-check: absent or unverified.
+                None => trailer_state(bytes, present, true),
+                Some(Ok(t)) => t,
+                // The hash thread cannot panic (no indexing, no unwrap); if
+                // it did, treat the snapshot as unverified-bad.
+                Some(Err(_)) => Trailer::Mismatch,
+            }
+        };
+        restore_verified(opts, bytes, ids, trailer)
+    })
+}
 
-    // 1. Verify everything before creating anything.
-    let scan = scan_db(bytes, ScanOptions { skip_trailer_hash: opts.skip_hash_check, ..Default::default() });
-    let damage: Vec<Finding> = scan
-        .findings
+/// Member ids and the paths of the new data dir.
+struct Ids {
+    cluster: Cluster,
+    n: u64,
+    data_dir: PathBuf,
+    wal_dir: PathBuf,
+    snap_dir: PathBuf,
+}
+
+fn refused(opts: &RestoreOptions, findings: &[Finding]) -> RestoreReport {
+    let damage = findings
         .iter()
         .filter(|f| f.severity == Severity::Damage)
         .cloned()
@@ -246,8 +280,47 @@ pub fn restore(opts: &RestoreOptions) -> Result<RestoreReport> {
             f
         })
         .collect();
-    if !damage.is_empty() || scan.status.is_none() {
-        return Ok(RestoreReport { plan: None, findings: damage, snapshot: opts.snapshot.clone() });
+    RestoreReport { plan: None, findings: damage, snapshot: opts.snapshot.clone() }
+}
+
+/// The directory the data dir goes into, if it exists already (we create
+/// nothing before the snapshot is verified).
+fn existing_parent(data_dir: &Path) -> Option<PathBuf> {
+    let parent = match data_dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    parent.is_dir().then_some(parent)
+}
+
+fn restore_verified(
+    opts: &RestoreOptions,
+    bytes: &[u8],
+    ids: Ids,
+    trailer: impl FnOnce() -> Trailer,
+) -> Result<RestoreReport> {
+    let Ids { cluster, n, data_dir, wal_dir, snap_dir } = ids;
+    let mut trailer = Some(trailer);
+    let mut known = Trailer::Unverified;
+    // The trailer's state, waiting for the hash the first time.
+    let mut verdict = move || {
+        if let Some(t) = trailer.take() {
+            known = t();
+        }
+        known
+    };
+    // 1. Verify everything before naming anything: the structure, every
+    // page and value here; the trailer on the other thread.
+    let mut scan = scan_db(bytes, ScanOptions { skip_trailer_hash: true, ..Default::default() });
+    let structure_damaged = scan.status.is_none() || scan.findings.iter().any(|f| f.severity == Severity::Damage);
+    if structure_damaged || opts.dry_run {
+        scan.trailer = verdict();
+        if scan.trailer == Trailer::Mismatch {
+            scan.findings.push(crate::mvcc::scan::trailer_mismatch());
+        }
+        if structure_damaged || scan.trailer == Trailer::Mismatch {
+            return Ok(refused(opts, &scan.findings));
+        }
     }
 
     // 2. Read every bucket.
@@ -375,10 +448,8 @@ pub fn restore(opts: &RestoreOptions) -> Result<RestoreReport> {
     let mut revisions = 0u64;
     for b in &new {
         crc = crc32c::crc32c_append(crc, b.name);
-        for (k, v) in &b.entries {
-            crc = crc32c::crc32c_append(crc, k);
-            crc = crc32c::crc32c_append(crc, v);
-        }
+        let (stream, len) = crate::crc::pairs(&b.entries);
+        crc = crate::crc::combine(crc, stream, len);
         total_key += b.entries.len() as u64;
         if b.name == buckets::KEY {
             revision = b.entries.last().and_then(|(k, _)| Revision::main_of(k)).unwrap_or(0);
@@ -439,10 +510,38 @@ pub fn restore(opts: &RestoreOptions) -> Result<RestoreReport> {
         deleted_member_named_keys: deleted_names,
         cluster,
     };
-    if !opts.dry_run {
-        publish(&plan, opts.wal_dir.is_some(), &db_plan, &wal_name, &wal_bytes, &snap_name, &snap_bytes)?;
+    if opts.dry_run {
+        return Ok(RestoreReport { plan: Some(plan), findings: Vec::new(), snapshot: opts.snapshot.clone() });
     }
+    // 6. Write the db while the trailer is still being verified: into an
+    // unnamed file beside the target, which vanishes if we stop here.
+    let hidden = match existing_parent(&plan.data_dir) {
+        Some(dir) if !opts.skip_hash_check => {
+            let out = outfile::create_hidden(&dir, 0o600).map_err(io_err("create an unnamed file in", &dir))?;
+            match out {
+                Some(out) => Some(emit_db(out, &db_plan, &plan.db_file)?),
+                None => None,
+            }
+        }
+        _ => None,
+    };
+    scan.trailer = verdict();
+    {
+        if scan.trailer == Trailer::Mismatch {
+            scan.findings.push(crate::mvcc::scan::trailer_mismatch());
+            return Ok(refused(opts, &scan.findings));
+        }
+    }
+    let plan = RestorePlan { trailer: scan.trailer, ..plan };
+    publish(&plan, opts.wal_dir.is_some(), &db_plan, hidden, &wal_name, &wal_bytes, &snap_name, &snap_bytes)?;
     Ok(RestoreReport { plan: Some(plan), findings: Vec::new(), snapshot: opts.snapshot.clone() })
+}
+
+/// Write the db through a [`BulkWriter`] and fsync it.
+fn emit_db(out: outfile::OutFile, db_plan: &bolt::write::Plan<'_, '_>, shown_as: &Path) -> Result<File> {
+    let mut w = BulkWriter::new(out);
+    db_plan.emit(&mut w).map_err(|e| e.in_file(shown_as))?;
+    w.finish().map_err(io_err("write", shown_as))
 }
 
 fn io_err<'p>(action: &'static str, path: &'p Path) -> impl Fn(std::io::Error) -> Error + 'p {
@@ -505,25 +604,24 @@ fn rename_into_place(tmp: tempfile::TempDir, target: &Path, parent: &Path) -> Re
     fsync_dir(parent)
 }
 
-fn write_db_file(path: &Path, plan: &bolt::write::Plan<'_, '_>) -> Result<()> {
-    let mut o = OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
+/// Put the db at `path`: link the already written unnamed file, or write it.
+fn place_db(path: &Path, plan: &bolt::write::Plan<'_, '_>, hidden: Option<File>) -> Result<()> {
+    if let Some(f) = hidden {
+        // Fails without /proc: then write it again under its name.
+        if outfile::link_hidden(&f, path).is_ok() {
+            return Ok(());
+        }
     }
-    let f = o.open(path).map_err(io_err("create", path))?;
-    let mut w = BufWriter::with_capacity(1 << 20, f);
-    plan.emit(&mut w).map_err(|e| e.in_file(path))?;
-    let f = w.into_inner().map_err(|e| Error::io("write", path, e.error()))?;
-    f.sync_all().map_err(io_err("fsync", path))
+    let out = outfile::create_new(path, 0o600).map_err(io_err("create", path))?;
+    emit_db(out, plan, path).map(drop)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn publish(
     plan: &RestorePlan,
     separate_wal: bool,
     db_plan: &bolt::write::Plan<'_, '_>,
+    hidden_db: Option<File>,
     wal_name: &str,
     wal_bytes: &[u8],
     snap_name: &str,
@@ -535,7 +633,7 @@ fn publish(
     let snap = member.join("snap");
     mkdir_private(&member)?;
     mkdir_private(&snap)?;
-    write_db_file(&snap.join("db"), db_plan)?;
+    place_db(&snap.join("db"), db_plan, hidden_db)?;
     // etcd writes the WAL (without its last record), then the .snap, then
     // the last record; all of it is published at once here.
     write_snap_file(&snap.join(snap_name), snap_bytes)?;

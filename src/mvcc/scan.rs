@@ -641,7 +641,7 @@ fn size_findings(scan: &mut DbScan, file_size: u64, trailer_present: bool) {
     }
 }
 
-fn trailer_mismatch() -> Finding {
+pub(crate) fn trailer_mismatch() -> Finding {
     Finding::damage(
         "snapshot.trailer.mismatch",
         Location::default(),
