@@ -21,6 +21,12 @@
 #   ours-nohash   ... status -w json --compat --skip-hash-check FILE (builds that verify it by default)
 #   ours-check    etcd-forensics check FILE                    (everything, trailer included)
 #   etcdutl       etcdutl snapshot status -w json FILE         (runs bbolt's tx.Check too)
+# then, $RESTORE_REPS times each, with a fresh output dir every run:
+#   ours-restore     etcd-forensics restore FILE --data-dir D [--skip-hash-check for a raw db]
+#   etcdutl-restore  etcdutl snapshot restore FILE --data-dir D [same flag]
+# and checks that both restored dirs hold identical WAL and .snap files and
+# that `etcdutl snapshot status` gives both restored dbs the same hash,
+# revision and totalKey.
 # and prints the median wall time, CPU time and peak RSS of each, the speed
 # ratio etcdutl / ours (> 1: we are faster), peak RSS against the file size,
 # and checks that both tools print identical hash/revision/totalKey/totalSize.
@@ -34,6 +40,7 @@
 #   BENCH_DB_MIB   backend size to generate, MiB (default 1100: a file of more than 1 GiB)
 #   BENCH_LOADERS  etcdctl processes loading in parallel (default 4)
 #   REPS           repetitions per command (default 3)
+#   RESTORE_REPS   repetitions per restore (default $REPS; 0 skips the restore timings)
 #   CARGO_TARGET_DIR  honoured when locating the release binary
 #   ETCD_FORENSICS_BIN  use this binary instead of building one
 #
@@ -49,6 +56,7 @@ DATA=${BENCH_DATA:-$REPO/bench-data}
 DB_MIB=${BENCH_DB_MIB:-1100}
 LOADERS=${BENCH_LOADERS:-4}
 REPS=${REPS:-3}
+RESTORE_REPS=${RESTORE_REPS:-$REPS}
 TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
 [[ $TARGET_DIR == /* ]] || TARGET_DIR=$REPO/$TARGET_DIR
 export ETCDCTL_API=3
@@ -153,7 +161,11 @@ elif cmd == "report":  # report <file size> <samples.tsv>: per command medians a
     print(f"  {'command':<13} {'wall s':>8} {'cpu s':>8} {'peak RSS MiB':>13} {'RSS/file':>9}   (times: median of {reps} runs; RSS: max)")
     for n, (w, c, r, _) in med.items():
         print(f"  {n:<13} {w:8.3f} {c:8.3f} {r / 1024:13.1f} {r / 1024 / mib:9.2f}")
-    u = med["etcdutl"]
+    u = med.get("etcdutl")
+    if u is None:  # restore timings
+        o, e = med["ours-restore"], med["etcdutl-restore"]
+        print(f"  speed ratio etcdutl-restore / ours-restore: wall {e[0] / o[0]:.2f}x, cpu {e[1] / o[1]:.2f}x")
+        sys.exit(0)
     print(f"  file: {mib:.1f} MiB")
     for n in ("ours-status", "ours-sha256", "ours-nohash", "ours-check"):
         if n in med:
@@ -280,5 +292,38 @@ for f in "${FILES[@]}"; do
     fi
     echo "  check: $(tail -n1 "$WORK/check.txt")"
     py report "$size" "$SAMPLES"
+
+    if ((RESTORE_REPS > 0)); then
+        extra=()
+        ((size % 512 == 32)) || extra=(--skip-hash-check) # a raw db has no SHA-256 trailer
+        SAMPLES=$WORK/restore.tsv
+        : >"$SAMPLES"
+        for ((r = 1; r <= RESTORE_REPS; r++)); do
+            rm -rf "$WORK/r-ours" "$WORK/r-etcdutl"
+            sync
+            run ours-restore "$WORK/ours-restore.txt" "$OURS" restore "$f" --data-dir "$WORK/r-ours" "${extra[@]}"
+            sync
+            run etcdutl-restore "$WORK/etcdutl-restore.txt" "$ETCDUTL" snapshot restore "$f" --data-dir "$WORK/r-etcdutl" "${extra[@]}"
+        done
+        [[ $(fingerprint "$f") == "$before" ]] || die "$f changed while benchmarking"
+        same=yes
+        for part in member/wal/0000000000000000-0000000000000000.wal member/snap/0000000000000001-0000000000000001.snap; do
+            cmp -s "$WORK/r-ours/$part" "$WORK/r-etcdutl/$part" || { same=no; echo "  MISMATCH: $part differs"; status=1; }
+        done
+        "$ETCDUTL" snapshot status -w json "$WORK/r-ours/member/snap/db" >"$WORK/ro.json" 2>/dev/null
+        "$ETCDUTL" snapshot status -w json "$WORK/r-etcdutl/member/snap/db" >"$WORK/re.json" 2>/dev/null
+        python3 - "$WORK/ro.json" "$WORK/re.json" <<'PY' || { same=no; status=1; }
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+keys = ["hash", "revision", "totalKey"]
+if any(a[k] != b[k] for k in keys):
+    print("  MISMATCH: restored dbs differ:", {k: a[k] for k in keys}, {k: b[k] for k in keys})
+    sys.exit(1)
+print("  restored dbs: same hash/revision/totalKey per etcdutl:", {k: a[k] for k in keys})
+PY
+        echo "  restore: WAL and .snap byte-identical to etcdutl's: $same"
+        rm -rf "$WORK/r-ours" "$WORK/r-etcdutl"
+        py report "$size" "$SAMPLES"
+    fi
 done
 exit $status
