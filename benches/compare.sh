@@ -21,6 +21,9 @@
 #   ours-nohash   ... status -w json --compat --skip-hash-check FILE (builds that verify it by default)
 #   ours-check    etcd-forensics check FILE                    (everything, trailer included)
 #   etcdutl       etcdutl snapshot status -w json FILE         (runs bbolt's tx.Check too)
+# then (ours only: etcdutl has no offline get), $REPS times each:
+#   ours-get-json  etcd-forensics get FILE "" --prefix -w json   (every key and value, base64)
+#   ours-get-keys  etcd-forensics get FILE "" --prefix --keys-only
 # then, $RESTORE_REPS times each, with a fresh output dir every run:
 #   ours-restore     etcd-forensics restore FILE --data-dir D [--skip-hash-check for a raw db]
 #   etcdutl-restore  etcdutl snapshot restore FILE --data-dir D [same flag]
@@ -162,6 +165,8 @@ elif cmd == "report":  # report <file size> <samples.tsv>: per command medians a
     for n, (w, c, r, _) in med.items():
         print(f"  {n:<13} {w:8.3f} {c:8.3f} {r / 1024:13.1f} {r / 1024 / mib:9.2f}")
     u = med.get("etcdutl")
+    if u is None and "ours-get-json" in med:  # get timings: ours only
+        sys.exit(0)
     if u is None:  # restore timings
         o, e = med["ours-restore"], med["etcdutl-restore"]
         print(f"  speed ratio etcdutl-restore / ours-restore: wall {e[0] / o[0]:.2f}x, cpu {e[1] / o[1]:.2f}x")
@@ -292,6 +297,16 @@ for f in "${FILES[@]}"; do
     fi
     echo "  check: $(tail -n1 "$WORK/check.txt")"
     py report "$size" "$SAMPLES"
+
+    SAMPLES=$WORK/get.tsv
+    : >"$SAMPLES"
+    for ((r = 1; r <= REPS; r++)); do
+        run ours-get-json "$WORK/get.json" "$OURS" get "$f" "" --prefix -w json
+        run ours-get-keys "$WORK/get.keys" "$OURS" get "$f" "" --prefix --keys-only
+    done
+    echo "  get --prefix over the whole db: $(stat -c %s "$WORK/get.json") bytes of JSON, $(grep -c . "$WORK/get.keys") keys"
+    py report "$size" "$SAMPLES"
+    rm -f "$WORK/get.json" "$WORK/get.keys"
 
     if ((RESTORE_REPS > 0)); then
         extra=()

@@ -125,7 +125,9 @@ impl<'a> EtcdSink<'a> {
         let mut live = 0;
         for run in self.live.chunk_by(|a, b| a.0 == b.0) {
             let first = run.first().map(|e| e.1);
-            if run.iter().all(|e| Some(e.1) == first) {
+            // A run of one (most keys) needs no key comparison: reading the
+            // key would be a cache miss into the map for every entry.
+            if run.len() == 1 || run.iter().all(|e| Some(e.1) == first) {
                 live += u64::from(run.last().is_some_and(|e| e.2));
             } else {
                 let mut keys: Vec<(&[u8], bool)> = run.iter().map(|e| (e.1, e.2)).collect();
