@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | bytes | [`bytes`], [`source`], [`error`] | panic-free reads, read-only maps |
 //! | formats | [`bolt`], [`wal`], [`snap`], [`proto`] | file formats, not etcd meaning |
-//! | meaning | [`mvcc`], [`datadir`] | etcd's schema on top of the formats |
+//! | meaning | [`mvcc`], [`datadir`], [`k8s`] | etcd's schema on top of the formats; Kubernetes' on top of etcd's keys and values |
 //! | jobs | [`jobs`] | check, status, ...: return reports, never print |
 //! | output | [`output`] | print reports as simple/table/json/fields |
 //!
@@ -19,6 +19,7 @@ pub mod crc;
 pub mod datadir;
 pub mod error;
 pub mod jobs;
+pub mod k8s;
 pub mod membership;
 pub mod mvcc;
 pub mod output;
