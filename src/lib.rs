@@ -32,4 +32,9 @@ pub mod wal;
 #[cfg(test)]
 mod testvec;
 
+// Lets unit tests include files written for the integration tests
+// (`tests/k8s_objects.rs`), which name the crate `etcd_forensics`.
+#[cfg(test)]
+extern crate self as etcd_forensics;
+
 pub use error::{Error, ErrorKind, Location, Result};

@@ -46,47 +46,32 @@ fn view(key: &str, api_version: &str, kind: &str, obj: &impl Message) -> (K8sVie
     (v, parsed)
 }
 
+#[path = "../../tests/k8s_objects.rs"]
+mod objects;
+
+/// The fixture's Pod with a probe, requests, host IPs and a start time.
 pub(crate) fn pod() -> core::Pod {
-    core::Pod {
-        metadata: Some(meta(Some("default"), "web-0")),
-        spec: Some(core::PodSpec {
-            containers: vec![core::Container {
-                name: s("web"),
-                image: s("nginx:1.25"),
-                ports: vec![core::ContainerPort { container_port: Some(80), protocol: s("TCP"), ..Default::default() }],
-                resources: Some(core::ResourceRequirements {
-                    limits: [("memory".to_string(), Quantity { string: s("128Mi") })].into(),
-                    requests: [("cpu".to_string(), Quantity { string: s("250m") })].into(),
-                    ..Default::default()
-                }),
-                liveness_probe: Some(core::Probe {
-                    handler: Some(core::ProbeHandler {
-                        http_get: Some(core::HttpGetAction {
-                            path: s("/healthz"),
-                            port: Some(IntOrString { r#type: Some(1), int_val: None, str_val: s("http") }),
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    }),
-                    period_seconds: Some(10),
-                    ..Default::default()
-                }),
+    let mut p = objects::pod();
+    let spec = p.spec.as_mut().unwrap();
+    spec.host_network = Some(false);
+    let c = &mut spec.containers[0];
+    c.resources.as_mut().unwrap().requests = [("cpu".to_string(), Quantity { string: s("250m") })].into();
+    c.liveness_probe = Some(core::Probe {
+        handler: Some(core::ProbeHandler {
+            http_get: Some(core::HttpGetAction {
+                path: s("/healthz"),
+                port: Some(IntOrString { r#type: Some(1), int_val: None, str_val: s("http") }),
                 ..Default::default()
-            }],
-            host_network: Some(false),
-            node_name: s("node-1"),
+            }),
             ..Default::default()
         }),
-        status: Some(core::PodStatus {
-            phase: s("Running"),
-            host_ip: s("10.0.0.5"),
-            host_ips: vec![core::HostIp { ip: s("10.0.0.5") }],
-            pod_ip: s("10.244.0.7"),
-            pod_ips: vec![core::PodIp { ip: s("10.244.0.7") }],
-            start_time: Some(meta::Time { seconds: Some(1_700_000_005), nanos: Some(0) }),
-            ..Default::default()
-        }),
-    }
+        period_seconds: Some(10),
+        ..Default::default()
+    });
+    let st = p.status.as_mut().unwrap();
+    st.host_ips = vec![core::HostIp { ip: s("10.0.0.5") }];
+    st.start_time = Some(meta::Time { seconds: Some(1_700_000_005), nanos: Some(0) });
+    p
 }
 
 #[test]
@@ -100,8 +85,8 @@ fn pod_json_has_kubectl_field_names() {
         "kind": "Pod",
         "metadata": {
             "name": "web-0",
-            "namespace": "default",
-            "uid": "6f1c1f52-5a4e-4b7e-9d4c-1f2e3d4c5b6a",
+            "namespace": "demo",
+            "uid": "00000000-0000-0000-0000-000000000002",
             "creationTimestamp": "2023-11-14T22:13:20Z",
             "labels": {"app": "web"}
         },
