@@ -112,6 +112,17 @@ def main():
     write("bolt_file_mutate", "tiny-some-edits", bytes(range(0, 64)))
     write("bolt_file_mutate", "v351-some-edits", b"\x01\x00" + bytes(range(200, 256)) * 2)
 
+    # k8s_value: every value of the k8s fixture as etcdctl got it (envelopes,
+    # JSON, an encrypted value), and every key.
+    import base64, json
+    got = json.load(open(os.path.join(FIX, "k8s", "get-registry.json")))
+    for kv in got["kvs"]:
+        key = base64.b64decode(kv["key"]).decode()
+        value = base64.b64decode(kv["value"])
+        name = key.replace("/registry/", "").replace("/", "-")
+        write("k8s_value", name, value)
+        write("k8s_value", name + "-key", key.encode())
+
 
 if __name__ == "__main__":
     main()

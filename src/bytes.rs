@@ -7,6 +7,22 @@
 
 use crate::error::{Error, ErrorKind, Result};
 
+/// Standard base64 with padding (RFC 4648; Go's `encoding/json` for
+/// `[]byte`, as etcdctl and Kubernetes print bytes).
+pub fn base64(b: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let sym = |i: u32| char::from(A.get((i & 63) as usize).copied().unwrap_or(b'='));
+    let mut s = String::with_capacity(b.len().div_ceil(3) * 4);
+    for c in b.chunks(3) {
+        let n = c.iter().enumerate().fold(0u32, |n, (i, &x)| n | u32::from(x) << (16 - 8 * i));
+        s.push(sym(n >> 18));
+        s.push(sym(n >> 12));
+        s.push(if c.len() > 1 { sym(n >> 6) } else { '=' });
+        s.push(if c.len() > 2 { sym(n) } else { '=' });
+    }
+    s
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bytes<'a> {
     data: &'a [u8],

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the committed etcd fixtures under testdata/fixtures/.
 #
-# Usage: testdata/gen-fixtures.sh [v3.4.23] [v3.5.1] [tiny]     (default: all three)
+# Usage: testdata/gen-fixtures.sh [v3.4.23] [v3.5.1] [tiny] [k8s]     (default: all four)
 #
 # Environment:
 #   ETCD34_DIR  directory with etcd/etcdctl 3.4.23       (default /usr/bin)
@@ -17,7 +17,12 @@
 # etcdutl 3.5.1 and etcdctl 3.4.23 (run on scratch copies, which are then checked to be
 # unchanged). See testdata/fixtures/README.md for the layout.
 #
-# Needs: bash, coreutils, python3 (standard library only). Runs in about a minute.
+# The k8s target writes Kubernetes objects (built with k8s-pb by examples/k8s_fixture.rs,
+# in the apiserver's storage encodings) under /registry/ keys of a real etcd 3.5.1 through
+# its gRPC gateway (binary-safe JSON with base64 keys and values), then saves a snapshot.
+#
+# Needs: bash, coreutils, python3 (standard library only), cargo for the k8s target.
+# Runs in about a minute.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -114,6 +119,28 @@ elif cmd == "manifest":  # manifest <dir>: assemble manifest.json from the piece
     with open(os.path.join(d, "manifest.json"), "w") as fh:
         json.dump(m, fh, indent=2, sort_keys=False)
         fh.write("\n")
+elif cmd == "k8s-apply":  # k8s-apply <endpoint> <workload.jsonl>: each op through the gateway -> ops lines
+    import base64, urllib.request
+    endpoint, path = sys.argv[2], sys.argv[3]
+    for line in open(path):
+        if not line.strip():
+            continue
+        w = json.loads(line)
+        if w["op"] == "put":
+            url, body = "/v3/kv/put", {"key": w["key"], "value": w["value"]}
+            value = base64.b64decode(w["value"])
+            desc = (f"gateway put {w['keyText']} ({w['what']}, {len(value)} bytes, "
+                    f"sha256 {hashlib.sha256(value).hexdigest()})")
+        else:
+            url, body = "/v3/kv/deleterange", {"key": w["key"]}
+            desc = f"gateway deleterange {w['keyText']}"
+        req = urllib.request.Request(endpoint + url, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            answer = json.load(resp)
+        if w["op"] == "delete" and answer.get("deleted") != "1":
+            sys.exit(f"deleterange {w['keyText']} deleted {answer.get('deleted')!r}, expected 1")
+        print(json.dumps({"rev": int(answer["header"]["revision"]), "op": desc}))
 else:
     sys.exit(f"unknown helper command {cmd}")
 PY
@@ -447,9 +474,44 @@ EOF
 }
 
 # ---------------------------------------------------------------------------
+# The k8s fixture: Kubernetes objects in a fresh etcd 3.5.1 (see testdata/fixtures/README.md).
+
+gen_k8s() {
+    local dir="$WORK/out/k8s" data="$WORK/data-k8s" rev first_deploy last_deploy
+    mkdir -p "$dir"
+    META="$dir/.meta"
+    mkdir -p "$META"
+    command -v cargo >/dev/null || die "cargo is required for the k8s fixture (examples/k8s_fixture.rs)"
+    log "building the k8s workload: cargo run --release --example k8s_fixture"
+    (cd "$REPO" && cargo run --release --quiet --example k8s_fixture) >"$WORK/k8s-workload.jsonl"
+    start_etcd "$ETCD35_DIR" "$data" "k8s"
+    py k8s-apply "$ENDPOINT" "$WORK/k8s-workload.jsonl" >"$META/ops.jsonl"
+    rev=$(current_rev)
+    first_deploy=$(grep -m1 'deployments/demo/web' "$META/ops.jsonl" | py json 'j["rev"]')
+    last_deploy=$(grep 'deployments/demo/web' "$META/ops.jsonl" | tail -n1 | py json 'j["rev"]')
+    ctl get /registry/ --prefix -w json >"$dir/get-registry.json"
+    ctl snapshot save "$dir/snapshot.db" >/dev/null 2>"$WORK/snapshot-save.err" ||
+        die "snapshot save failed: $(cat "$WORK/snapshot-save.err")"
+    [[ $(py snapshot-trailer-ok "$dir/snapshot.db") == yes ]] || die "snapshot.db has no valid SHA-256 trailer"
+    stop_etcd
+    chmod 0644 "$dir/snapshot.db"
+    cat >"$META/base.json" <<EOF
+{
+  "etcd_version": "v3.5.1",
+  "generated_by": "testdata/gen-fixtures.sh k8s (workload: examples/k8s_fixture.rs, objects: tests/k8s_objects.rs)",
+  "current_revision": $rev,
+  "deployment_revisions": {"replicas_1": $first_deploy, "replicas_3": $last_deploy},
+  "deleted": {"key": "/registry/configmaps/demo/cfg", "rev": $rev}
+}
+EOF
+    py manifest "$dir"
+    rm -rf "$META" "$data" "$data.log"
+}
+
+# ---------------------------------------------------------------------------
 
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(v3.4.23 v3.5.1 tiny)
+[[ ${#targets[@]} -gt 0 ]] || targets=(v3.4.23 v3.5.1 tiny k8s)
 
 # status goldens need both tool versions, whatever is being regenerated
 check_version "$ETCD34_DIR/etcd" "etcd Version: 3.4.23"
@@ -464,7 +526,8 @@ for t in "${targets[@]}"; do
         v3.4.23) gen_full v3.4.23 "$ETCD34_DIR" ;;
         v3.5.1) gen_full v3.5.1 "$ETCD35_DIR" ;;
         tiny) gen_tiny ;;
-        *) die "unknown target '$t' (expected v3.4.23, v3.5.1 or tiny)" ;;
+        k8s) gen_k8s ;;
+        *) die "unknown target '$t' (expected v3.4.23, v3.5.1, tiny or k8s)" ;;
     esac
     rm -rf "${OUT:?}/$t"
     mv "$WORK/out/$t" "$OUT/$t"

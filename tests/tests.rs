@@ -16,6 +16,9 @@ mod datadir;
 mod defrag;
 mod fuzz_regressions;
 mod inspect;
+mod k8s;
+#[path = "k8s_objects.rs"]
+mod k8s_objects;
 mod restore;
 mod salvage;
 mod status_parity;

@@ -262,3 +262,33 @@ pub fn bolt_file(data: &[u8], skip_trailer_hash: bool) {
     let scan = scan_both(data, skip_trailer_hash);
     render(scan);
 }
+
+/// `k8s_value`: a `/registry/` value (the `k8s\0` envelope, JSON,
+/// `k8s:enc:`) through `k8s::interpret`, the same bytes as a key through
+/// `k8s::key::parse`, and, as `[type index, raw object bytes...]`, through
+/// the k8s-pb type the index picks in `k8s::types::KNOWN`. No panics, and
+/// every rendered object is valid JSON.
+pub fn k8s_value(data: &[u8]) {
+    use etcd_forensics::k8s;
+    let check = |o: &k8s::Json| {
+        let text = o.to_line();
+        assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok(), "invalid JSON: {text}");
+    };
+    let _ = k8s::key::parse(data);
+    for key in [b"/registry/pods/ns/name".as_slice(), data] {
+        if let Some(v) = k8s::interpret(key, Some(data)) {
+            if let Some(o) = &v.object {
+                check(o);
+            }
+            let _ = serde_json::to_string(&v);
+        }
+    }
+    if let Some((&i, raw)) = data.split_first() {
+        let known = k8s::types::KNOWN;
+        if let Some((api, kind)) = known.get(usize::from(i) % known.len()) {
+            if let Ok(o) = k8s::types::render(api, kind, raw) {
+                check(&o);
+            }
+        }
+    }
+}

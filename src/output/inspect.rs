@@ -49,24 +49,12 @@ use super::{WriteOut, table};
 use crate::jobs::inspect::{
     BucketsAnswer, GetAnswer, HashAnswer, HistoryAnswer, LeasesAnswer, MetaAnswer, ResponseHeader,
 };
+use crate::k8s::{self, Encoding, K8sView};
 use crate::mvcc::index::Stored;
 use crate::mvcc::kv::KvRef;
 use crate::mvcc::schema::{AlarmInfo, AuthInfo, Membership, show_bytes};
 
-/// Standard base64 with padding (Go's `encoding/json` for `[]byte`).
-pub fn base64(b: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let sym = |i: u32| char::from(A.get((i & 63) as usize).copied().unwrap_or(b'='));
-    let mut s = String::with_capacity(b.len().div_ceil(3) * 4);
-    for c in b.chunks(3) {
-        let n = c.iter().enumerate().fold(0u32, |n, (i, &x)| n | u32::from(x) << (16 - 8 * i));
-        s.push(sym(n >> 18));
-        s.push(sym(n >> 12));
-        s.push(if c.len() > 1 { sym(n >> 6) } else { '=' });
-        s.push(if c.len() > 2 { sym(n) } else { '=' });
-    }
-    s
-}
+pub use crate::bytes::base64;
 
 fn is_zero_i64(v: &i64) -> bool {
     *v == 0
@@ -90,10 +78,15 @@ struct KvJson {
     value: String,
     #[serde(skip_serializing_if = "is_zero_i64")]
     lease: i64,
+    /// Kubernetes' view of a `/registry/` key and its value (ours, not etcdctl's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    k8s: Option<K8sView>,
 }
 
 impl KvJson {
-    fn new(kv: &KvRef<'_>, with_value: bool) -> KvJson {
+    /// `k8s`: add Kubernetes' view of `/registry/` keys (of the value too,
+    /// when `with_value`).
+    fn new(kv: &KvRef<'_>, with_value: bool, k8s: bool) -> KvJson {
         KvJson {
             key: base64(kv.key),
             create_revision: kv.create_revision,
@@ -101,6 +94,7 @@ impl KvJson {
             version: kv.version,
             value: if with_value { base64(kv.value) } else { String::new() },
             lease: kv.lease,
+            k8s: if k8s { k8s::interpret(kv.key, with_value.then_some(kv.value)) } else { None },
         }
     }
 }
@@ -133,6 +127,59 @@ fn json_to(w: &mut dyn Write, v: &impl Serialize) -> io::Result<()> {
 pub struct GetStyle {
     pub keys_only: bool,
     pub print_value_only: bool,
+    /// No Kubernetes view: exactly etcdctl's output.
+    pub raw: bool,
+}
+
+/// `# k8s: pods default/web-0: v1 Pod (protobuf)`: what a key names and
+/// how its value is stored, for people.
+fn k8s_line(v: &K8sView) -> String {
+    let k = &v.key;
+    let mut out = format!("# k8s: {}", k.resource);
+    if let Some(g) = &k.group {
+        out.push_str(&format!(".{g}"));
+    }
+    out.push(' ');
+    if let Some(ns) = &k.namespace {
+        out.push_str(&format!("{}/", show_bytes(ns.as_bytes())));
+    }
+    out.push_str(&show_bytes(k.name.as_bytes()));
+    if k.namespace_guessed {
+        out.push_str(if k.namespace.is_some() { " (namespaced? guessed)" } else { " (cluster-scoped? guessed)" });
+    }
+    if let Some(kind) = &v.kind {
+        out.push_str(&format!(
+            ": {} {}",
+            show_bytes(v.api_version.as_deref().unwrap_or("").as_bytes()),
+            show_bytes(kind.as_bytes())
+        ));
+    }
+    match (v.encoding, &v.encryption) {
+        (Some(Encoding::Encrypted), Some(e)) => out.push_str(&format!(
+            ": encrypted at rest ({} {}, key or provider {}), not decoded",
+            show_bytes(e.transformer.as_bytes()),
+            show_bytes(e.version.as_bytes()),
+            show_bytes(e.provider.as_bytes())
+        )),
+        (Some(Encoding::Raw), _) => out.push_str(": not a Kubernetes object encoding, shown as stored"),
+        (Some(Encoding::Protobuf), _) => out.push_str(" (protobuf)"),
+        (Some(Encoding::Json), _) => out.push_str(" (JSON)"),
+        _ => {}
+    }
+    if let Some(e) = &v.error {
+        out.push_str(&format!("; {}", show_bytes(e.as_bytes())));
+    }
+    out
+}
+
+/// A k8s value for people: the object as indented JSON, else the stored
+/// bytes as they are (encrypted ones: nothing).
+fn write_k8s_value(w: &mut dyn Write, v: &K8sView, value: &[u8]) -> io::Result<()> {
+    match (&v.object, v.encoding) {
+        (Some(o), _) => w.write_all(o.to_pretty().as_bytes()),
+        (None, Some(Encoding::Encrypted)) => write!(w, "({} bytes of ciphertext)", value.len()),
+        (None, _) => w.write_all(value),
+    }
 }
 
 /// `get`, streamed key by key.
@@ -146,7 +193,7 @@ pub fn print_get(w: &mut dyn Write, a: &GetAnswer<'_>, how: WriteOut, style: Get
                 if i > 0 {
                     w.write_all(b",")?;
                 }
-                json_to(w, &KvJson::new(&s.kv(), !style.keys_only))?;
+                json_to(w, &KvJson::new(&s.kv(), !style.keys_only, !style.raw))?;
             }
             w.write_all(b"]")?;
         }
@@ -160,8 +207,20 @@ pub fn print_get(w: &mut dyn Write, a: &GetAnswer<'_>, how: WriteOut, style: Get
     }
     // etcdctl's printKV: key line then value line, raw bytes; with
     // --keys-only the value is empty, so an empty line follows each key.
+    // A /registry/ key's value (unless --raw or --keys-only) is shown as
+    // Kubernetes sees it: a `# k8s:` line, then the object as JSON.
     for s in &a.kvs {
         let kv = s.kv();
+        let view = if style.raw || style.keys_only { None } else { k8s::interpret(kv.key, Some(kv.value)) };
+        if let Some(v) = view {
+            if !style.print_value_only {
+                w.write_all(kv.key)?;
+                writeln!(w, "\n{}", k8s_line(&v))?;
+            }
+            write_k8s_value(w, &v, kv.value)?;
+            w.write_all(b"\n")?;
+            continue;
+        }
         if !style.print_value_only {
             w.write_all(kv.key)?;
             w.write_all(b"\n")?;
@@ -187,8 +246,8 @@ fn event_name(s: &Stored<'_>) -> &'static str {
     if s.rev.tombstone { "DELETE" } else { "PUT" }
 }
 
-/// `history`, streamed revision by revision.
-pub fn print_history(w: &mut dyn Write, a: &HistoryAnswer<'_>, how: WriteOut) -> io::Result<()> {
+/// `history`, streamed revision by revision; `raw`: no Kubernetes view.
+pub fn print_history(w: &mut dyn Write, a: &HistoryAnswer<'_>, how: WriteOut, raw: bool) -> io::Result<()> {
     if how == WriteOut::Json {
         write!(
             w,
@@ -203,11 +262,19 @@ pub fn print_history(w: &mut dyn Write, a: &HistoryAnswer<'_>, how: WriteOut) ->
             if i > 0 {
                 w.write_all(b",")?;
             }
-            let e =
-                EventJson { kind: event_name(s), revision: s.rev.main, sub: s.rev.sub, kv: KvJson::new(&s.kv(), true) };
+            let e = EventJson {
+                kind: event_name(s),
+                revision: s.rev.main,
+                sub: s.rev.sub,
+                kv: KvJson::new(&s.kv(), !s.rev.tombstone, !raw),
+            };
             json_to(w, &e)?;
         }
         return w.write_all(b"]}\n");
+    }
+    let k8s_key = !raw && k8s::key::parse(&a.key).is_some();
+    if let Some(v) = k8s::interpret(&a.key, None).filter(|_| k8s_key) {
+        writeln!(w, "{}", k8s_line(&v))?;
     }
     let mut gaps = a.gaps.iter().peekable();
     for (i, s) in a.events.iter().enumerate() {
@@ -231,6 +298,18 @@ pub fn print_history(w: &mut dyn Write, a: &HistoryAnswer<'_>, how: WriteOut) ->
         write!(w, "{}/{} PUT create_revision={} version={}", s.rev.main, s.rev.sub, kv.create_revision, kv.version)?;
         if kv.lease != 0 {
             write!(w, " lease={:016x}", kv.lease)?;
+        }
+        // A Kubernetes object on one line: its type, then its JSON.
+        if let Some(v) = k8s::interpret(kv.key, Some(kv.value)).filter(|_| k8s_key) {
+            if let (Some(o), Some(kind)) = (&v.object, &v.kind) {
+                let api = v.api_version.as_deref().unwrap_or("");
+                writeln!(w, " {} {} {}", show_bytes(api.as_bytes()), show_bytes(kind.as_bytes()), o.to_line())?;
+                continue;
+            }
+            if let Some(e) = &v.encryption {
+                writeln!(w, " encrypted ({} {}, {}), {} bytes", e.transformer, e.version, e.provider, kv.value.len())?;
+                continue;
+            }
         }
         writeln!(w, " value={}", show_bytes(kv.value))?;
     }
@@ -633,7 +712,7 @@ mod tests {
     #[test]
     fn get_json_omits_zero_fields_like_go() {
         let kv = KvRef { key: b"foo", create_revision: 2, mod_revision: 2, version: 1, value: b"", lease: 0 };
-        let s = serde_json::to_string(&KvJson::new(&kv, true)).unwrap();
+        let s = serde_json::to_string(&KvJson::new(&kv, true, true)).unwrap();
         assert_eq!(s, r#"{"key":"Zm9v","create_revision":2,"mod_revision":2,"version":1}"#);
         let h = HeaderJson::from(ResponseHeader { cluster_id: 0, member_id: 0, revision: 4, raft_term: 2 });
         assert_eq!(serde_json::to_string(&h).unwrap(), r#"{"revision":4,"raft_term":2}"#);

@@ -185,23 +185,7 @@ pub fn lease_id(id: i64) -> String {
     format!("{:016x}", id as u64)
 }
 
-/// Standard base64 with padding.
-pub fn base64(b: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let sym = |i: u32| char::from(A.get((i & 63) as usize).copied().unwrap_or(b'='));
-    let mut out = String::with_capacity(b.len().div_ceil(3) * 4);
-    for chunk in b.chunks(3) {
-        let mut n = 0u32;
-        for (i, byte) in chunk.iter().enumerate() {
-            n |= u32::from(*byte) << (16 - 8 * i);
-        }
-        out.push(sym(n >> 18));
-        out.push(sym(n >> 12));
-        out.push(if chunk.len() > 1 { sym(n >> 6) } else { '=' });
-        out.push(if chunk.len() > 2 { sym(n) } else { '=' });
-    }
-    out
-}
+pub use crate::bytes::base64;
 
 // ---------------------------------------------------------------------------
 // Requests
