@@ -18,5 +18,6 @@ mod fuzz_regressions;
 mod inspect;
 mod restore;
 mod salvage;
+mod space;
 mod status_parity;
 mod wal_dump;

@@ -95,7 +95,10 @@ pub fn print(w: &mut dyn Write, r: &SpaceReport, how: WriteOut) -> io::Result<()
             let how = if d.exact {
                 "exact: etcd's defrag writes it in one commit".to_string()
             } else {
-                format!("{} commits of 10000 puts: the real file can be a few pages larger", d.commits)
+                format!(
+                    "etcd's defrag commits {} times (every 10000 puts): modelled, not exact (a few pages either way)",
+                    d.commits
+                )
             };
             writeln!(
                 w,
