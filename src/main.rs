@@ -573,7 +573,10 @@ live key; superseded = older puts; tombstones = deletions; compactable = superse
 what `etcdctl compact <current revision>` deletes (then a defrag gives the pages back).\n\n\
 DEFRAG ESTIMATE: the size etcd's defrag would produce (fill 90%, no free pages), computed with the \
 plan of `etcd-forensics defrag` plus the 2 pages a fresh bbolt file starts with; exact when the db \
-has at most 10000 entries (etcd's defrag then commits once). reclaimable = file size - estimate.\n\n\
+has at most 10000 entries (etcd's defrag then commits once). With more, etcd commits every 10000 puts \
+and the estimate adds the pages the last commit frees (a model: exact on small values in our tests, \
+a few pages short when leaves span several pages). It is HWM x page size, the size etcd's quota \
+counts; bbolt >= 1.3.7 may leave the file itself longer. reclaimable = file size - estimate.\n\n\
 Examples:\n  etcd-forensics space /var/lib/etcd\n  etcd-forensics space snapshot.db --prefix-depth 3 --top 50\n  \
 etcd-forensics space member/snap/db -w json | jq .defrag",
         after_help = SPACE_EXIT_CODES

@@ -444,6 +444,22 @@ fn damage_is_reported_with_exit_1_and_pages_still_add_up() {
     assert_eq!(u(&v["file"]["pages"]["missing"]), 10);
 }
 
+/// `space` on any bytes (damaged fixtures, saved fuzz inputs; called from
+/// `inspect::all_inspections`): no panic, and when the file opens every
+/// page is counted exactly once.
+pub fn space_invariants(data: &[u8]) {
+    use etcd_forensics::jobs::space::{SpaceOptions, space_of};
+    use etcd_forensics::output::{WriteOut, space::print};
+    let Ok(r) = space_of(data, Path::new("fuzz"), &SpaceOptions::default()) else { return };
+    let f = &r.file;
+    let covered = f.high_water_mark.min(f.pages_in_file).max(2);
+    assert_eq!(f.pages.covered(), covered, "{:?}", f.pages);
+    assert_eq!(covered + f.pages.past_hwm, f.pages_in_file);
+    for how in [WriteOut::Table, WriteOut::Json] {
+        print(&mut std::io::sink(), &r, how).unwrap();
+    }
+}
+
 #[test]
 fn not_a_bbolt_file_exits_2() {
     let tmp = tempfile::tempdir().unwrap();

@@ -225,18 +225,70 @@ fn print_fill(w: &mut dyn Write, h: &FillHistogram) -> io::Result<()> {
     table::render(w, &["fill %", "leaf pages", "share"], &rows)
 }
 
+/// At most `max` characters, the cut marked with "...".
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(max.saturating_sub(3)).collect();
+    t.push_str("...");
+    t
+}
+
 fn prefix_row(g: &PrefixUsage) -> Vec<String> {
     vec![
-        g.prefix.clone(),
+        shorten(&g.prefix, 60),
         g.keys.to_string(),
         g.live_keys.to_string(),
         g.revisions.to_string(),
         g.max_revisions.to_string(),
-        g.max_revisions_key.clone(),
+        shorten(&g.max_revisions_key, 40),
         g.current_bytes.to_string(),
         g.superseded_bytes.to_string(),
         g.tombstone_bytes.to_string(),
         g.compactable_bytes.to_string(),
         g.total_bytes.to_string(),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::bolt::write::{Bucket, WriteOptions, write_db};
+    use crate::jobs::space::{SpaceOptions, space_of};
+
+    fn report() -> SpaceReport {
+        let vals: Vec<Vec<u8>> = (0..300u32).map(|i| format!("value-{i}").into_bytes()).collect();
+        let keys: Vec<Vec<u8>> = (0..300u32).map(|i| format!("k{i:04}").into_bytes()).collect();
+        let entries = keys.iter().zip(&vals).map(|(k, v)| (k.as_slice(), v.as_slice())).collect();
+        let mut f = Vec::new();
+        write_db(&[Bucket { name: b"data", entries }], WriteOptions { page_size: 4096, fill_percent: 0.9 }, &mut f)
+            .unwrap();
+        space_of(&f, Path::new("x.db"), &SpaceOptions::default()).unwrap()
+    }
+
+    #[test]
+    /// 300 entries of ~30 bytes: 3 leaves under a branch, plus the root leaf.
+    fn table_and_json() {
+        let r = report();
+        let mut out = Vec::new();
+        print(&mut out, &r, WriteOut::Table).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("x.db: 28672 bytes (29 kB), page size 4096, 7 pages in the file, high-water mark 7"));
+        assert!(text.contains("|                 leaf |     4 | 16384 |   57.1% |"), "{text}");
+        assert!(text.contains("|          data |  300 |     2 |      1 |"), "{text}");
+        assert!(text.contains("defrag estimate: 9 pages = 36864 bytes"), "{text}");
+        assert!(text.contains("reclaimable by defrag: -8192 bytes (the file is smaller already)"), "{text}");
+        let mut out = Vec::new();
+        print(&mut out, &r, WriteOut::Json).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["buckets", "dbFile", "defrag", "file", "findings", "leafFill", "rootBucket", "total"]);
+        assert_eq!(v["buckets"][0]["stats"]["keyN"], 300);
+        assert_eq!(v["file"]["pages"]["leaf"], 4);
+        assert_eq!(shorten("abcdefgh", 5), "ab...");
+        assert_eq!(shorten("abc", 5), "abc");
+    }
 }
