@@ -58,20 +58,11 @@ fn compare_with_etcdutl(bins: &EtcdBins, data_dir: &Path, what: &str) {
     assert_eq!(out.status.code(), Some(0), "{what}: {}", util::show(&out));
 }
 
-/// A data dir holding only `member/snap/db` = a copy of `db`.
-fn dir_with_db(db: &Path) -> (tempfile::TempDir, std::path::PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("data");
-    std::fs::create_dir_all(dir.join("member/snap")).unwrap();
-    std::fs::copy(db, dir.join("member/snap/db")).unwrap();
-    (tmp, dir)
-}
-
 #[test]
 fn parity_with_etcdutl_defrag_on_fixtures() {
     let Some(bins) = util::require_etcd35() else { return };
     for f in ["v3.5.1/member-db", "v3.5.1/snapshot.db", "v3.4.23/member-db", "tiny/member-db"] {
-        let (_t, dir) = dir_with_db(&util::fixture(f));
+        let (_t, dir) = util::dir_with_db(&util::fixture(f));
         compare_with_etcdutl(&bins, &dir, f);
     }
 }

@@ -596,6 +596,7 @@ pub fn all_inspections(data: &[u8]) {
     let _ = s.alarms();
     let _ = s.meta();
     let _ = s.digests(0, i64::MAX);
+    crate::space::space_invariants(data);
 }
 
 #[test]

@@ -21,5 +21,6 @@ mod k8s;
 mod k8s_objects;
 mod restore;
 mod salvage;
+mod space;
 mod status_parity;
 mod wal_dump;

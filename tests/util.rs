@@ -101,6 +101,16 @@ fn copy_recursive(src: &Path, dst: &Path) {
     }
 }
 
+/// A data dir holding only `member/snap/db` = a copy of `db` (enough for
+/// `etcdutl defrag --data-dir` and our commands), in a fresh temporary dir.
+pub fn dir_with_db(db: &Path) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("cannot create temp dir: {e}"));
+    let dir = tmp.path().join("data");
+    fs::create_dir_all(dir.join("member/snap")).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+    fs::copy(db, dir.join("member/snap/db")).unwrap_or_else(|e| panic!("copy {}: {e}", db.display()));
+    (tmp, dir)
+}
+
 /// SHA-256 of the file's bytes and its modification time. Take one before
 /// running a read-only command and compare afterwards (see
 /// [`assert_unchanged`]).

@@ -16,7 +16,7 @@
 //!   (re-encoding what was decoded gives the same thing back).
 //! * [`bolt_file`]: a whole file through `scan_db` sequentially and in
 //!   parallel (identical results required), then through every printer of
-//!   `status` and `check`.
+//!   `status` and `check`; then through `space` (every page counted once).
 #![allow(dead_code)] // each target uses one entry point
 
 use std::io;
@@ -261,6 +261,23 @@ pub fn render(scan: DbScan) {
 pub fn bolt_file(data: &[u8], skip_trailer_hash: bool) {
     let scan = scan_both(data, skip_trailer_hash);
     render(scan);
+    space(data);
+}
+
+/// `space` on the same bytes: when the file opens, every page below
+/// `min(HWM, pages in the file)` is counted exactly once, whatever the
+/// damage; both printers render it.
+pub fn space(data: &[u8]) {
+    use etcd_forensics::jobs::space::{SpaceOptions, space_of};
+    let Ok(r) = space_of(data, Path::new("fuzz.db"), &SpaceOptions::default()) else { return };
+    let f = &r.file;
+    let covered = f.high_water_mark.min(f.pages_in_file).max(2);
+    assert_eq!(f.pages.covered(), covered, "{:?}", f.pages);
+    assert_eq!(covered + f.pages.past_hwm, f.pages_in_file);
+    let mut w = io::sink();
+    for how in [WriteOut::Table, WriteOut::Json] {
+        assert!(output::space::print(&mut w, &r, how).is_ok());
+    }
 }
 
 /// `k8s_value`: a `/registry/` value (the `k8s\0` envelope, JSON,

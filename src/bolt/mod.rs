@@ -7,6 +7,7 @@
 //! * [`walk`]: walking every bucket's tree with `tx.Check()`'s invariants;
 //! * [`lookup`]: point reads of one top-level bucket, without a walk;
 //! * [`scavenge`]: leaf pages found by scanning every page (salvage);
+//! * [`stats`]: bbolt's `Bucket.Stats()` from a walk (`space`);
 //! * [`write`]: writing a fresh, compact file from ordered buckets (bulk load).
 //!
 //! This module knows bytes, not etcd: revision keys, protobuf values and
@@ -18,9 +19,10 @@ pub mod lookup;
 pub mod meta;
 pub mod page;
 pub mod scavenge;
+pub mod stats;
 pub mod walk;
 pub mod write;
 
 pub use db::{Db, MetaSlot, OpenFailure};
 pub use meta::{Meta, MetaProblem};
-pub use walk::{Collect, KvLoc, NullSink, Sink, TreeFinding, WalkOptions, WalkResult, walk};
+pub use walk::{Collect, KvLoc, NullSink, PageVisit, Sink, TreeFinding, WalkOptions, WalkResult, walk};

@@ -129,6 +129,34 @@ impl<'a> Page<'a> {
         Ok(BranchElem { key, child })
     }
 
+    /// Bytes in use as bbolt's `Bucket.Stats()` counts them: the header,
+    /// every element header, and the payloads up to the end of the last
+    /// element's key (and value, for a leaf), found from that element's
+    /// `pos` (bbolt relies on its writer placing payloads back to back).
+    /// An empty page is just its header. Computed from the raw fields
+    /// with saturating arithmetic, whatever they hold; when the last
+    /// element itself lies outside the run, header + element headers.
+    pub fn bbolt_in_use(&self) -> u64 {
+        let header = PAGE_HEADER_SIZE as u64;
+        let Some(last) = usize::from(self.count).checked_sub(1) else { return header };
+        let elsz = if self.is_leaf() { LEAF_ELEMENT_SIZE } else { BRANCH_ELEMENT_SIZE };
+        let elems = (last as u64).saturating_mul(elsz as u64).saturating_add(header);
+        let at = PAGE_HEADER_SIZE.saturating_add(last.saturating_mul(elsz));
+        let field = |off: usize| self.bytes.u32_le(at.saturating_add(off)).ok().map(u64::from);
+        let tail = if self.is_leaf() {
+            match (field(4), field(8), field(12)) {
+                (Some(pos), Some(k), Some(v)) => Some(pos.saturating_add(k).saturating_add(v)),
+                _ => None,
+            }
+        } else {
+            match (field(0), field(4)) {
+                (Some(pos), Some(k)) => Some(pos.saturating_add(k)),
+                _ => None,
+            }
+        };
+        elems.saturating_add(tail.unwrap_or(elsz as u64))
+    }
+
     /// Number of ids stored in a freelist page and the offset they start at.
     pub fn freelist_span(&self) -> Result<(u64, usize)> {
         if self.count == FREELIST_COUNT_ESCAPE {
@@ -228,6 +256,27 @@ pub(crate) mod tests {
         // element 3 of a 64-byte page does not fit at all
         assert!(page.leaf(3).is_err());
         assert!(page.branch(usize::MAX).is_err());
+    }
+
+    #[test]
+    fn in_use_as_bbolt_counts_it() {
+        // leaf: 16 header + 2 * 16 elements + "a1" + "bb22"
+        let p = leaf_page(3, 256, &[(b"a", b"1", 0), (b"bb", b"22", 0)]);
+        let page = Page::header(3, Bytes::new(&p, 0)).unwrap();
+        assert_eq!(page.bbolt_in_use(), 16 + 32 + 2 + 4);
+        // branch: 16 + 2 * 16 + "a" + "mm"
+        let p = branch_page(4, 256, &[(b"a", 7), (b"mm", 8)]);
+        let page = Page::header(4, Bytes::new(&p, 0)).unwrap();
+        assert_eq!(page.bbolt_in_use(), 16 + 32 + 1 + 2);
+        // empty, and hostile fields: saturating, never a panic
+        let p = leaf_page(5, 64, &[]);
+        assert_eq!(Page::header(5, Bytes::new(&p, 0)).unwrap().bbolt_in_use(), 16);
+        let mut p = leaf_page(5, 64, &[(b"a", b"1", 0)]);
+        p[20..24].copy_from_slice(&u32::MAX.to_le_bytes());
+        p[24..28].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(Page::header(5, Bytes::new(&p, 0)).unwrap().bbolt_in_use(), 16 + 2 * u64::from(u32::MAX) + 1);
+        p[10..12].copy_from_slice(&0xFFFFu16.to_le_bytes()); // last element past the page
+        assert_eq!(Page::header(5, Bytes::new(&p, 0)).unwrap().bbolt_in_use(), 16 + 0xFFFE * 16 + 16);
     }
 
     #[test]

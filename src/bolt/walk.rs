@@ -38,6 +38,27 @@ pub struct KvLoc {
     pub offset: u64,
 }
 
+/// A branch or leaf page of a bucket's tree, as the walker reads it
+/// (before its elements). Pages reached twice, unreadable pages and pages
+/// of another type are never reported here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageVisit {
+    /// Page id; for an inline bucket the id of the page holding its value.
+    pub pgid: u64,
+    pub is_leaf: bool,
+    /// Elements on the page.
+    pub count: u16,
+    /// Additional pages of the run (0 for an inline bucket).
+    pub overflow: u32,
+    /// 0 for a bucket's root page (bbolt's `forEachPage` depth).
+    pub depth: usize,
+    /// Bytes in use as bbolt's `Bucket.Stats()` counts them
+    /// ([`Page::bbolt_in_use`]).
+    pub in_use: u64,
+    /// The fake leaf page inside an inline bucket's value.
+    pub inline: bool,
+}
+
 /// Receives the key/values of one bucket, in key order.
 pub trait Sink<'a>: Send + Sized {
     /// One leaf element. For a nested bucket `value` is its header bytes.
@@ -46,6 +67,12 @@ pub trait Sink<'a>: Send + Sized {
     fn fresh(&self) -> Self;
     /// Append the results of the subtree that follows this one in key order.
     fn merge(&mut self, later: Self);
+    /// A branch or leaf page of this bucket's tree, in no particular order
+    /// (subtrees are walked in parallel). Ignored unless a sink wants it.
+    fn page(&mut self, _visit: &PageVisit) {}
+    /// The sink of a bucket nested in this one, after it was walked.
+    /// Dropped unless a sink wants it (etcd never nests buckets).
+    fn nested(&mut self, _child: Self) {}
 }
 
 /// A sink that ignores everything.
@@ -116,14 +143,24 @@ pub struct BucketResult<'a, S> {
 #[derive(Debug)]
 pub struct WalkResult<'a, S> {
     pub buckets: Vec<BucketResult<'a, S>>,
+    /// The root bucket's own sink (`make_sink(None)`): its entries are the
+    /// top-level buckets' headers, its pages the root bucket's tree.
+    pub root: S,
     pub findings: Vec<TreeFinding>,
     /// Pages reached from the root (including overflow pages and metas).
     pub reachable_pages: u64,
     /// Pages in the persisted freelist (0 when not persisted).
     pub freelist_pages: u64,
+    /// Pages of the persisted freelist page's own run counted in
+    /// `reachable_pages` (0 when not persisted or unreadable).
+    pub freelist_run_pages: u64,
     /// Pages in `[2, HWM)` neither reachable nor in a persisted freelist:
     /// free pages when the freelist is not persisted (etcd on Linux).
     pub unreachable_pages: u64,
+    /// Pages in `[2, HWM)` listed in a persisted freelist and not
+    /// reachable. With `reachable_pages` and `unreachable_pages` this
+    /// accounts for every page below `min(HWM, pages in the file)` once.
+    pub free_listed_pages: u64,
     /// The walk was redone sequentially because a page was shared.
     pub fell_back_to_sequential: bool,
 }
@@ -254,16 +291,19 @@ where
     ctx.visited.set(1);
     let mut ctx = ctx;
     let mut freelist_pages = 0;
+    let mut freelist_run_pages = 0;
     if db.meta().has_freelist() {
-        let (free, n) = load_freelist(&ctx, &mut findings);
+        let (free, n, run) = load_freelist(&ctx, &mut findings);
         ctx.free = free;
         freelist_pages = n;
+        freelist_run_pages = run;
     }
 
     // The root bucket: its entries are the top-level buckets.
     let root_frame = Frame { pgid: db.meta().root, depth: 0, lo: None, hi: None };
-    let root_out = walk_tree(&ctx, root_frame, &[], NullSink);
+    let root_out = walk_tree(&ctx, root_frame, &[], make_sink(None));
     findings.extend(root_out.findings);
+    let root_sink = root_out.sink;
     let mut buckets = Vec::new();
     for n in root_out.nested {
         let sink = make_sink(Some(n.name));
@@ -275,6 +315,7 @@ where
 
     let reachable = ctx.visited.count();
     let mut unreachable = 0;
+    let mut free_listed = 0;
     let upper = hwm.min(pages_in_file);
     if let Some(free) = &ctx.free {
         for id in 2..upper {
@@ -290,6 +331,8 @@ where
                     None,
                     true,
                 ));
+            } else if f && !r {
+                free_listed += 1;
             } else if !r && !f {
                 unreachable += 1;
                 findings.push(tf(
@@ -314,10 +357,13 @@ where
     (
         WalkResult {
             buckets,
+            root: root_sink,
             findings,
             reachable_pages: reachable,
             freelist_pages,
+            freelist_run_pages,
             unreachable_pages: unreachable,
+            free_listed_pages: free_listed,
             fell_back_to_sequential: false,
         },
         conflict,
@@ -382,12 +428,13 @@ where
     } else {
         walk_tree(ctx, Frame { pgid: root, depth: 0, lo: None, hi: None }, path, sink)
     };
-    let Out { sink, findings: mut f, nested } = out;
+    let Out { mut sink, findings: mut f, nested } = out;
     findings.append(&mut f);
     for child in nested {
         let mut p = path.to_vec();
         p.push(child.name);
-        let (_, _, _, mut f) = walk_bucket(ctx, child, &p, make_sink(None), make_sink, nesting + 1);
+        let (_, _, child_sink, mut f) = walk_bucket(ctx, child, &p, make_sink(None), make_sink, nesting + 1);
+        sink.nested(child_sink);
         findings.append(&mut f);
     }
     (root, sequence, sink, findings)
@@ -403,6 +450,15 @@ fn walk_inline<'a, S: Sink<'a>>(ctx: &Ctx<'_, 'a>, n: Nested<'a>, path: &[&'a [u
     match page {
         Ok(p) if p.is_leaf() => {
             let frame = Frame { pgid: n.loc.pgid, depth: 0, lo: None, hi: None };
+            out.sink.page(&PageVisit {
+                pgid: n.loc.pgid,
+                is_leaf: true,
+                count: p.count,
+                overflow: 0,
+                depth: 0,
+                in_use: p.bbolt_in_use(),
+                inline: true,
+            });
             leaf(ctx, &p, frame, path, &mut out, true);
         }
         Ok(p) => out.findings.push(tf(
@@ -475,7 +531,9 @@ fn walk_tree<'a, S: Sink<'a>>(ctx: &Ctx<'_, 'a>, root: Frame<'a>, path: &[&'a [u
             out
         })
         .collect();
+    // The top levels' pages were reported to `head`'s sink.
     let mut out = Out { sink, findings: head.findings, nested: Vec::new() };
+    out.sink.merge(head.sink);
     for p in parts {
         out.merge(p);
     }
@@ -621,6 +679,17 @@ fn visit<'a, S: Sink<'a>>(
                 .action(ACTION_RESTORE),
             true,
         );
+    }
+    if page.is_branch() || page.is_leaf() {
+        out.sink.page(&PageVisit {
+            pgid: id,
+            is_leaf: page.is_leaf(),
+            count: page.count,
+            overflow: page.overflow,
+            depth: f.depth,
+            in_use: page.bbolt_in_use(),
+            inline: false,
+        });
     }
     if page.is_branch() {
         branch(ctx, &page, f, path, out, kids);
@@ -825,7 +894,9 @@ fn order_problem(i: usize, key: &[u8], prev: Option<&[u8]>, f: Frame<'_>, kind: 
     None
 }
 
-fn load_freelist(ctx: &Ctx<'_, '_>, findings: &mut Vec<TreeFinding>) -> (Option<Bits>, u64) {
+/// The persisted freelist: the free set, the number of ids in it, and the
+/// pages of its own run marked reachable.
+fn load_freelist(ctx: &Ctx<'_, '_>, findings: &mut Vec<TreeFinding>) -> (Option<Bits>, u64, u64) {
     let db = ctx.db;
     let id = db.meta().freelist;
     let loc = page_loc(db, id);
@@ -846,28 +917,31 @@ fn load_freelist(ctx: &Ctx<'_, '_>, findings: &mut Vec<TreeFinding>) -> (Option<
             "bolt.freelist.out_of_bounds",
             format!("freelist page {id} is out of bounds (high-water mark {})", ctx.hwm),
         );
-        return (None, 0);
+        return (None, 0, 0);
     }
     let page = match db.page(id) {
         Ok(p) => p,
         Err(e) => {
             bad("bolt.freelist.unreadable", format!("freelist page {id}: {}", e.kind()));
-            return (None, 0);
+            return (None, 0, 0);
         }
     };
     if page.flags != FREELIST_FLAG {
         bad("bolt.freelist.type", format!("page {id}: invalid type: {}, want freelist", page.type_name()));
-        return (None, 0);
+        return (None, 0, 0);
     }
     let last = id.saturating_add(u64::from(page.overflow));
+    let mut run = 0u64;
     for p in id..=last.min(ctx.pages_in_file.saturating_sub(1)) {
-        ctx.visited.set(p);
+        if !ctx.visited.set(p) {
+            run += 1;
+        }
     }
     let ids = match page.freelist_ids() {
         Ok(ids) => ids,
         Err(e) => {
             bad("bolt.freelist.count", format!("page {id}: {}", e.kind()));
-            return (None, 0);
+            return (None, 0, run);
         }
     };
     let free = Bits::new(ctx.pages_in_file.min(ctx.hwm).max(2));
@@ -893,7 +967,7 @@ fn load_freelist(ctx: &Ctx<'_, '_>, findings: &mut Vec<TreeFinding>) -> (Option<
         }
         n += 1;
     }
-    (Some(free), n)
+    (Some(free), n, run)
 }
 
 fn page_loc(db: &Db<'_>, id: u64) -> Location {

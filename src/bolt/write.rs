@@ -118,6 +118,8 @@ pub struct BucketPlacement {
     /// Pages used (0 for inline).
     pub pages: u64,
     pub entries: usize,
+    /// Levels of its tree (1: a single leaf); 0 for inline.
+    pub depth: usize,
 }
 
 /// Pass 1: every page id assigned. Borrowed buckets are kept for pass 2.
@@ -387,6 +389,10 @@ impl<'a> Plan<'_, 'a> {
     pub fn root(&self) -> u64 {
         self.root_tree.root()
     }
+    /// Levels of the root bucket's tree.
+    pub fn root_depth(&self) -> usize {
+        self.root_tree.levels.len()
+    }
     /// Where each bucket went.
     pub fn placements(&self) -> Vec<BucketPlacement> {
         self.buckets
@@ -397,6 +403,7 @@ impl<'a> Plan<'_, 'a> {
                 root: t.as_ref().map_or(0, TreePlan::root),
                 pages: t.as_ref().map_or(0, TreePlan::pages),
                 entries: b.entries.len(),
+                depth: t.as_ref().map_or(0, |t| t.levels.len()),
             })
             .collect()
     }

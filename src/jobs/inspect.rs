@@ -72,6 +72,11 @@ pub struct WalIds {
 }
 
 impl Input {
+    /// The mapped bytes of the db or snapshot file.
+    pub fn bytes(&self) -> &[u8] {
+        self.src.bytes()
+    }
+
     /// Open the bbolt file and read what every question needs first.
     pub fn store(&self, rules: HashRules) -> Result<Store<'_>> {
         Store::open(self.src.bytes(), &self.db_path, rules)

@@ -7,6 +7,7 @@ pub mod diff;
 pub mod inspect;
 pub mod restore;
 pub mod salvage;
+pub mod space;
 pub mod status;
 pub mod wal;
 

@@ -12,6 +12,7 @@ pub mod replay;
 pub mod revision;
 pub mod scan;
 pub mod schema;
+pub mod space;
 
 pub use revision::Revision;
 pub use scan::{DbScan, ScanOptions, StatusNumbers, Trailer, scan_db};

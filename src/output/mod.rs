@@ -11,6 +11,7 @@ pub mod diff;
 pub mod inspect;
 pub mod restore;
 pub mod salvage;
+pub mod space;
 pub mod status;
 pub mod table;
 pub mod wal;
