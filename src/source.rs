@@ -76,15 +76,21 @@ fn map_readonly(file: &File, len: u64) -> std::io::Result<Mmap> {
     }
     #[cfg(target_os = "linux")]
     if parallel {
-        use rayon::prelude::*;
         // MADV_POPULATE_READ (Linux 5.14+). On older kernels this fails and
         // the pages fault in as they are read: slower, still correct.
-        (0..map.len()).step_by(MAP_CHUNK).collect::<Vec<_>>().into_par_iter().for_each(|off| {
-            let n = MAP_CHUNK.min(map.len() - off);
+        for_each_chunk(map.len(), |off, n| {
             let _ = map.advise_range(memmap2::Advice::PopulateRead, off, n);
         });
     }
     Ok(map)
+}
+
+/// Call `f(offset, len)` for each [`MAP_CHUNK`] of `len` bytes, on all
+/// rayon workers.
+#[cfg(target_os = "linux")]
+fn for_each_chunk(len: usize, f: impl Fn(usize, usize) + Sync) {
+    use rayon::prelude::*;
+    (0..len).into_par_iter().step_by(MAP_CHUNK).for_each(|off| f(off, MAP_CHUNK.min(len - off)));
 }
 
 impl Drop for Source {
@@ -96,9 +102,7 @@ impl Drop for Source {
         #[cfg(target_os = "linux")]
         if let Some(map) = &self.map {
             if self.len >= PARALLEL_MAP_MIN {
-                use rayon::prelude::*;
-                (0..map.len()).step_by(MAP_CHUNK).collect::<Vec<_>>().into_par_iter().for_each(|off| {
-                    let n = MAP_CHUNK.min(map.len() - off);
+                for_each_chunk(map.len(), |off, n| {
                     // SAFETY: a shared, read-only, file-backed mapping: DONTNEED
                     // only drops our page-table entries; the file and the page
                     // cache are untouched and a later read would fault the same

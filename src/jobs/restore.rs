@@ -286,11 +286,16 @@ fn refused(opts: &RestoreOptions, findings: &[Finding]) -> RestoreReport {
 /// The directory the data dir goes into, if it exists already (we create
 /// nothing before the snapshot is verified).
 fn existing_parent(data_dir: &Path) -> Option<PathBuf> {
-    let parent = match data_dir.parent() {
+    let parent = parent_dir(data_dir);
+    parent.is_dir().then_some(parent)
+}
+
+/// The directory `path` lives in (`.` for a bare name).
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
-    };
-    parent.is_dir().then_some(parent)
+    }
 }
 
 fn restore_verified(
@@ -564,10 +569,7 @@ fn fsync_dir(path: &Path) -> Result<()> {
 
 /// The directory `path` lives in (`.` for a bare name), created if missing.
 fn parent_of(path: &Path) -> Result<PathBuf> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let parent = parent_dir(path);
     fs::create_dir_all(&parent).map_err(io_err("create directory", &parent))?;
     Ok(parent)
 }
