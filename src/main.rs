@@ -14,8 +14,8 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use etcd_forensics::jobs::inspect::{self, GetOptions, Store};
 use etcd_forensics::jobs::wal::{DumpEvent, DumpOptions, EntryTypeName};
 use etcd_forensics::jobs::{self, Outcome};
-use etcd_forensics::mvcc::hashkv::HashRules;
 use etcd_forensics::mvcc::index::KeyRange;
+use etcd_forensics::mvcc::version::Release;
 use etcd_forensics::output::{self, WriteOut};
 
 const EXIT_CODES: &str = "\
@@ -158,9 +158,9 @@ EXIT CODES:
   1  the file is damaged: the report covers what could be read, the findings say what could not
   2  could not run: bad usage, unreadable file, not a bbolt file";
 
-/// `--etcd-version`: whose HashKV/revision rules to follow.
-fn rules_parser(s: &str) -> Result<HashRules, String> {
-    HashRules::parse(s).ok_or_else(|| format!("{s:?} is not an etcd version like 3.5.1"))
+/// `--etcd-version`: whose rules to follow (`3.6`: the newest 3.6.x).
+fn release_parser(s: &str) -> Result<Release, String> {
+    Release::parse(s).ok_or_else(|| format!("{s:?} is not an etcd version like 3.6 or 3.5.1"))
 }
 
 /// A command-line argument as bytes (etcd keys are bytes).
@@ -175,9 +175,20 @@ fn entry_type_parser() -> impl clap::builder::TypedValueParser<Value = EntryType
         .try_map(|s| EntryTypeName::from_name(&s).ok_or_else(|| format!("unknown entry type {s}")))
 }
 
+/// `--table-style` of status.
+#[derive(Clone, Copy, ValueEnum)]
+enum TableStyle {
+    Ascii,
+    Unicode,
+}
+
 /// `--etcd-version` of the restore command.
 #[derive(Clone, Copy, ValueEnum)]
 enum EtcdVersion {
+    #[value(name = "3.7")]
+    V37,
+    #[value(name = "3.6")]
+    V36,
     #[value(name = "3.5")]
     V35,
     #[value(name = "3.4")]
@@ -191,8 +202,13 @@ enum Cmd {
     #[command(
         long_about = "Print hash, revision, total keys and total size of a db or snapshot file, \
 computed exactly as `etcdutl snapshot status` computes them (CRC-32C over every bucket; \
-totalKey counts entries of all buckets, as 3.4/3.5 do; totalSize is high-water mark x page size).\n\n\
-Extra details follow etcdutl's output: live keys (3.6's totalKey), compact revisions, \
+totalSize is high-water mark x page size).\n\n\
+The answer is that of the etcdutl of the release that wrote the file, detected from the db \
+(meta/storageVersion, cluster/clusterVersion, meta/term): for a 3.4/3.5 file totalKey counts the \
+entries of all buckets; for a 3.6/3.7 file it counts distinct live keys and a `version` column \
+(meta/storageVersion) follows, in 3.7's table style for 3.7 files. --etcd-version 3.5 (or 3.6, 3.7) \
+answers as that release's etcdutl instead; the `rules` line says which rules were applied.\n\n\
+Extra details follow etcdutl's output: live keys, entries of all buckets, compact revisions, \
 consistent index, term, page and file size, the state of both meta pages and of the SHA-256 \
 trailer. With --compat only etcdutl's output is printed.\n\n\
 Like etcdutl, status first runs bbolt's integrity check and refuses a structurally damaged \
@@ -212,6 +228,15 @@ file (exit 1); run `etcd-forensics check FILE` for the full story.",
         /// about one core-second per 1.5 GB. `check` always verifies it.
         #[arg(long)]
         verify_trailer: bool,
+        /// Answer as this release's etcdutl (3.4, 3.5, 3.6, 3.7 or an exact 3.5.1);
+        /// default: the release that wrote the file.
+        #[arg(long, value_name = "VERSION", value_parser = release_parser)]
+        etcd_version: Option<Release>,
+        /// Table borders (-w table): ascii (+-|, upstream etcdutl up to 3.6) or unicode (box
+        /// characters: upstream 3.7, and etcdutl binaries built with tablewriter 1.x, such as
+        /// Debian's 3.5.30); default: that of the release whose rules apply.
+        #[arg(long, value_enum)]
+        table_style: Option<TableStyle>,
     },
     /// Verify every checksum and structural invariant of a db or snapshot file and report all damage.
     #[command(
@@ -350,9 +375,10 @@ etcd-forensics restore snapshot.db --data-dir new --dry-run -w json",
         /// How much to increase the latest revision after restore.
         #[arg(long, value_name = "N", default_value_t = 0)]
         bump_revision: u64,
-        /// Whose layout to write: 3.5 (etcdutl 3.5, also what 3.6 writes) or 3.4 (etcdctl 3.4).
-        #[arg(long, value_enum, default_value = "3.5")]
-        etcd_version: EtcdVersion,
+        /// Whose layout to write: 3.4 (etcdctl 3.4), 3.5, 3.6 or 3.7 (that etcdutl's);
+        /// default: the line that wrote the snapshot (meta/storageVersion, cluster/clusterVersion).
+        #[arg(long, value_enum)]
+        etcd_version: Option<EtcdVersion>,
         /// Run every check and print what would be written; write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -501,9 +527,10 @@ etcd-forensics get snapshot.db \"\" --prefix --rev 1200 -w json",
         /// Output format: simple or json (etcdctl's shapes).
         #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
         write_out: WalFormat,
-        /// Follow this etcd version's rules for the current revision (see `hashkv --help`).
-        #[arg(long, value_name = "VERSION", default_value = "3.5.1", value_parser = rules_parser)]
-        etcd_version: HashRules,
+        /// Follow this etcd release's rules for the current and compacted revision (see
+        /// `hashkv --help`); default: the newest release of the minor version that wrote the db.
+        #[arg(long, value_name = "VERSION", value_parser = release_parser)]
+        etcd_version: Option<Release>,
         /// No Kubernetes decoding of /registry/ keys: values as stored, exactly etcdctl's output.
         #[arg(long)]
         raw: bool,
@@ -561,9 +588,10 @@ Examples:\n  etcd-forensics hashkv /var/lib/etcd\n  etcd-forensics hashkv snapsh
         /// Hash the history up to this revision (0: the current one).
         #[arg(long, value_name = "R", default_value_t = 0)]
         rev: i64,
-        /// Follow this etcd version's HashKV rules (3.4.x, 3.5.x, 3.6 and later).
-        #[arg(long, value_name = "VERSION", default_value = "3.5.1", value_parser = rules_parser)]
-        etcd_version: HashRules,
+        /// Follow this etcd release's HashKV rules (3.4.x, 3.5.x, 3.6, 3.7); default: the
+        /// newest release of the minor version that wrote the db.
+        #[arg(long, value_name = "VERSION", value_parser = release_parser)]
+        etcd_version: Option<Release>,
         #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
         write_out: ListFormat,
     },
@@ -712,9 +740,10 @@ Example:\n  etcd-forensics diff member1-snap.db member2-snap.db",
         a: PathBuf,
         /// The second store.
         b: PathBuf,
-        /// Follow this etcd version's rules for revisions and HashKV (see `hashkv --help`).
-        #[arg(long, value_name = "VERSION", default_value = "3.5.1", value_parser = rules_parser)]
-        etcd_version: HashRules,
+        /// Follow this etcd release's rules for revisions and HashKV (see `hashkv --help`);
+        /// default: each store's writer's.
+        #[arg(long, value_name = "VERSION", value_parser = release_parser)]
+        etcd_version: Option<Release>,
         #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
         write_out: WalFormat,
     },
@@ -776,9 +805,12 @@ fn code(o: Outcome) -> ExitCode {
 
 fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
     match cli.cmd {
-        Cmd::Status { file, write_out, compat, verify_trailer } => {
+        Cmd::Status { file, write_out, compat, verify_trailer, etcd_version, table_style } => {
             let r = with_progress(&file, |progress| {
-                jobs::status::status(&file, jobs::status::StatusOptions { skip_hash_check: !verify_trailer, progress })
+                jobs::status::status(
+                    &file,
+                    jobs::status::StatusOptions { skip_hash_check: !verify_trailer, etcd_version, progress },
+                )
             })?;
             let how = WriteOut::from(write_out);
             if r.refused() {
@@ -789,7 +821,11 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
                 }
                 return Ok(ExitCode::from(1));
             }
-            output::status::print(out, &r, how, compat)?;
+            let style = table_style.map(|t| match t {
+                TableStyle::Ascii => output::table::Style::Ascii,
+                TableStyle::Unicode => output::table::Style::Unicode,
+            });
+            output::status::print(out, &r, how, compat, style)?;
             if r.outcome() == Outcome::Damaged {
                 for f in r.anomalies() {
                     eprintln!("warning: {}: {}", f.location.clone().with_file(&file), f.what);
@@ -885,10 +921,12 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
                 skip_hash_check,
                 mark_compacted,
                 bump_revision,
-                layout: match etcd_version {
+                layout: etcd_version.map(|v| match v {
+                    EtcdVersion::V37 => jobs::restore::EtcdLayout::V37,
+                    EtcdVersion::V36 => jobs::restore::EtcdLayout::V36,
                     EtcdVersion::V35 => jobs::restore::EtcdLayout::V35,
                     EtcdVersion::V34 => jobs::restore::EtcdLayout::V34,
-                },
+                }),
                 dry_run,
             };
             let r = jobs::restore::restore(&opts)?;
@@ -946,7 +984,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
             let header = if json { input.header(&store) } else { Default::default() };
             let a = match walking(&input, &mut store, |s| s.get(header, &GetOptions { range, rev, limit })) {
                 Ok(a) => a,
-                Err(e) => return Ok(refused(&e)),
+                Err(e) => return Ok(refused_by(&e, &store)),
             };
             let mut out = io::BufWriter::with_capacity(1 << 16, out);
             let style = output::inspect::GetStyle { keys_only, print_value_only, raw };
@@ -956,7 +994,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
         }
         Cmd::History { path, key, write_out, raw } => {
             let input = inspect::open(&path)?;
-            let mut store = open_store(&input, HashRules::default())?;
+            let mut store = open_store(&input, None)?;
             let a = walking(&input, &mut store, |s| s.history(&arg_bytes(&key)));
             let mut out = io::BufWriter::with_capacity(1 << 16, out);
             output::inspect::print_history(&mut out, &a, write_out.into(), raw)?;
@@ -968,7 +1006,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
             let mut store = open_store(&input, etcd_version)?;
             let a = match walking(&input, &mut store, |s| s.hashkv(rev)) {
                 Ok(a) => a,
-                Err(e) => return Ok(refused(&e)),
+                Err(e) => return Ok(refused_by(&e, &store)),
             };
             output::inspect::print_hashkv(out, &a, write_out.into())?;
             if a.pending_compaction {
@@ -992,39 +1030,39 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
         }
         Cmd::Buckets { path, write_out } => {
             let input = inspect::open(&path)?;
-            let mut store = open_store(&input, HashRules::default())?;
+            let mut store = open_store(&input, None)?;
             let a = walking(&input, &mut store, |s| s.buckets());
             output::inspect::print_buckets(out, &a, write_out.into())?;
             Ok(problems_code(&a.problems))
         }
         Cmd::Leases { path, keys, write_out } => {
             let input = inspect::open(&path)?;
-            let mut store = open_store(&input, HashRules::default())?;
+            let mut store = open_store(&input, None)?;
             let a = walking(&input, &mut store, |s| s.leases())?;
             output::inspect::print_leases(out, &a, write_out.into(), keys)?;
             Ok(problems_code(&a.problems))
         }
         Cmd::Members { path, write_out } => {
             let input = inspect::open(&path)?;
-            let m = open_store(&input, HashRules::default())?.members()?;
+            let m = open_store(&input, None)?.members()?;
             output::inspect::print_members(out, &m, write_out.into())?;
             Ok(problems_code(&m.problems))
         }
         Cmd::Auth { path, write_out } => {
             let input = inspect::open(&path)?;
-            let a = open_store(&input, HashRules::default())?.auth()?;
+            let a = open_store(&input, None)?.auth()?;
             output::inspect::print_auth(out, &a, write_out.into())?;
             Ok(problems_code(&a.problems))
         }
         Cmd::Alarms { path, write_out } => {
             let input = inspect::open(&path)?;
-            let (alarms, problems) = open_store(&input, HashRules::default())?.alarms()?;
+            let (alarms, problems) = open_store(&input, None)?.alarms()?;
             output::inspect::print_alarms(out, &alarms, write_out.into())?;
             Ok(problems_code(&problems))
         }
         Cmd::Meta { path, write_out } => {
             let input = inspect::open(&path)?;
-            let store = open_store(&input, HashRules::default())?;
+            let store = open_store(&input, None)?;
             let m = store.meta()?;
             output::inspect::print_meta(out, &m, write_out.into())?;
             Ok(problems_code(&store.problems))
@@ -1051,8 +1089,8 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
 }
 
 /// Open the db of `input`.
-fn open_store(input: &inspect::Input, rules: HashRules) -> Result<Store<'_>, Failure> {
-    Ok(input.store(rules)?)
+fn open_store(input: &inspect::Input, requested: Option<Release>) -> Result<Store<'_>, Failure> {
+    Ok(input.store_for(requested)?)
 }
 
 /// Run a walk of `store` with a progress bar for large files.
@@ -1063,9 +1101,12 @@ fn walking<'a, T>(input: &inspect::Input, store: &mut Store<'a>, job: impl FnOnc
     })
 }
 
-/// etcd refuses the revision: its message, exit 1.
-fn refused(e: &etcd_forensics::mvcc::hashkv::RevError) -> ExitCode {
+/// etcd refuses the revision: its message and whose rules refused, exit 1.
+fn refused_by(e: &etcd_forensics::mvcc::hashkv::RevError, store: &Store<'_>) -> ExitCode {
     eprintln!("etcd-forensics: {e}");
+    if let Some(r) = store.rules_text() {
+        eprintln!("  (following {r}; --etcd-version picks another release's rules)");
+    }
     ExitCode::from(1)
 }
 

@@ -113,7 +113,7 @@ fn extras_agree_with_the_live_server_that_made_the_fixture() {
 /// compare, for both versions.
 #[test]
 fn status_matches_on_freshly_made_snapshots() {
-    for bins in [util::require_etcd34(), util::require_etcd35()].into_iter().flatten() {
+    for bins in util::require_matrix() {
         let dir = tempfile::tempdir().unwrap();
         let mut etcd = util::EtcdProcess::start(&bins, dir.path().join("data"), "fresh", &[] as &[&str]);
         for i in 0..300 {

@@ -23,4 +23,5 @@ mod restore;
 mod salvage;
 mod space;
 mod status_parity;
+mod versions;
 mod wal_dump;

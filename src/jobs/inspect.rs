@@ -31,6 +31,7 @@ use crate::mvcc::hashkv::{self, HashRules, KvHash, RevError};
 use crate::mvcc::index::{DigestSink, KeyQuery, KeyRange, KeySink, RevDigest, Stored};
 use crate::mvcc::replay;
 use crate::mvcc::schema::{self, AlarmInfo, AuthInfo, LeaseInfo, Membership, MetaInfo};
+use crate::mvcc::version::{Applied, Release, Writer};
 use crate::report::Severity;
 use crate::source::Source;
 use crate::wal::WalDir;
@@ -82,6 +83,12 @@ impl Input {
         Store::open(self.src.bytes(), &self.db_path, rules)
     }
 
+    /// [`Input::store`] with the rules of `requested`, or by default of the
+    /// release that wrote the db (see [`crate::mvcc::version`]).
+    pub fn store_for(&self, requested: Option<Release>) -> Result<Store<'_>> {
+        Store::open_for(self.src.bytes(), &self.db_path, requested)
+    }
+
     /// Member id, cluster id and raft term from the data dir's WAL (`None`
     /// for a file, or when the WAL cannot be read: these only fill a
     /// response header).
@@ -124,6 +131,9 @@ pub struct Store<'a> {
     db: Db<'a>,
     path: PathBuf,
     pub rules: HashRules,
+    /// Which release's rules `rules` are and why (`None` when opened with
+    /// explicit [`HashRules`]).
+    pub applied: Option<Applied>,
     pub meta: MetaInfo,
     /// Main revision of the last `key` bucket key.
     pub last_main: Option<i64>,
@@ -235,6 +245,9 @@ pub struct HashAnswer {
     pub current_revision: i64,
     /// A pending compaction was taken as finished (as etcd does at boot).
     pub pending_compaction: bool,
+    /// Whose rules were applied, and why (see [`crate::mvcc::version`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules: Option<String>,
     #[serde(skip)]
     pub problems: Vec<String>,
 }
@@ -324,9 +337,38 @@ impl<'a> Sink<'a> for Stats {
 impl<'a> Store<'a> {
     /// Open a db held in memory; `path` names it in messages.
     pub fn open(data: &'a [u8], path: &Path, rules: HashRules) -> Result<Store<'a>> {
+        Self::open_inner(data, path, Ok(rules))
+    }
+
+    /// Open with the rules of `requested`, or of the release that wrote the
+    /// db: `meta/storageVersion`, `cluster/clusterVersion`, `meta/term`.
+    pub fn open_for(data: &'a [u8], path: &Path, requested: Option<Release>) -> Result<Store<'a>> {
+        Self::open_inner(data, path, Err(requested))
+    }
+
+    fn open_inner(
+        data: &'a [u8],
+        path: &Path,
+        rules: std::result::Result<HashRules, Option<Release>>,
+    ) -> Result<Store<'a>> {
         let db = Db::open(data).map_err(|f| f.error.in_file(path))?;
         let meta_entries = lookup::bucket_entries(&db, buckets::META).map_err(|e| e.in_file(path))?;
         let meta = schema::meta_info(meta_entries.as_deref().unwrap_or_default());
+        let (rules, applied) = match rules {
+            Ok(r) => (r, None),
+            Err(requested) => {
+                let cluster = lookup::bucket_entries(&db, buckets::CLUSTER).map_err(|e| e.in_file(path))?;
+                let cv = cluster
+                    .as_deref()
+                    .unwrap_or_default()
+                    .iter()
+                    .find(|(k, _)| *k == b"clusterVersion")
+                    .map(|(_, v)| String::from_utf8_lossy(v).into_owned());
+                let writer = Writer::detect(meta.storage_version.as_deref(), cv.as_deref(), meta.term.is_some());
+                let applied = Applied::choose(requested, writer);
+                (applied.release.hash_rules(), Some(applied))
+            }
+        };
         let last = match lookup::bucket(&db, buckets::KEY).map_err(|e| e.in_file(path))? {
             Some(b) => lookup::last_entry(&db, b).map_err(|e| e.in_file(path))?,
             None => None,
@@ -347,6 +389,7 @@ impl<'a> Store<'a> {
             db,
             path: path.to_path_buf(),
             rules,
+            applied,
             meta,
             last_main,
             current,
@@ -355,6 +398,11 @@ impl<'a> Store<'a> {
             progress: None,
             problems,
         })
+    }
+
+    /// [`Applied::describe`] of the rules this store was opened with.
+    pub fn rules_text(&self) -> Option<String> {
+        self.applied.as_ref().map(Applied::describe)
     }
 
     fn walk_opts(&self) -> WalkOptions {
@@ -453,7 +501,13 @@ impl<'a> Store<'a> {
         };
         let (sink, problems) = self.scan_keys(&q);
         let hash = hashkv::hash(&sink, at, self.compact, self.rules, self.pending_compaction);
-        Ok(HashAnswer { hash, current_revision: self.current, pending_compaction: self.pending_compaction, problems })
+        Ok(HashAnswer {
+            hash,
+            current_revision: self.current,
+            pending_compaction: self.pending_compaction,
+            rules: self.rules_text(),
+            problems,
+        })
     }
 
     /// Every top-level bucket with its entry and byte counts.

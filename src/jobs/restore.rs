@@ -66,7 +66,9 @@ use crate::proto::etcdserverpb::Metadata;
 use crate::proto::raftpb::{self, ConfChange, ConfState, Entry, HardState};
 use crate::proto::walpb;
 use crate::report::{Finding, Severity};
-use crate::snap::write::{V2Member, encode_snap, snap_file_name, v2_store_json, write_snap_file};
+use crate::snap::write::{
+    V2Member, encode_snap, encode_snap_bytes, snap_file_name, v2_store_json_with, write_snap_file,
+};
 use crate::source::Source;
 use crate::wal::SegmentName;
 use crate::wal::write::{Encoder, write_segment};
@@ -78,9 +80,37 @@ pub enum EtcdLayout {
     /// `meta/term`, no `conf_state` in the WAL's last snapshot record.
     #[serde(rename = "3.4")]
     V34,
-    /// `etcdutl snapshot restore` 3.5 (the default; 3.6 writes the same).
+    /// `etcdutl snapshot restore` 3.5.
     #[serde(rename = "3.5")]
     V35,
+    /// 3.6: as 3.5, but the `.snap`'s v2 store records one failed get
+    /// (`getsFail: 1`: it is built by querying a fresh store), and with
+    /// several members their creation order in it is Go map order.
+    #[serde(rename = "3.6")]
+    V36,
+    /// 3.7: as 3.6, with raft messages in google-protobuf's explicit
+    /// presence encoding (unset `ConfChange.id`, `ConfState.auto_leave`
+    /// not written).
+    #[serde(rename = "3.7")]
+    V37,
+}
+
+impl EtcdLayout {
+    /// The layout of the etcd line `release` belongs to (3.7 for anything
+    /// newer, 3.4 for anything older).
+    pub fn for_release(release: crate::mvcc::version::Release) -> EtcdLayout {
+        match release.line() {
+            (0..=2, _) | (3, 0..=4) => EtcdLayout::V34,
+            (3, 5) => EtcdLayout::V35,
+            (3, 6) => EtcdLayout::V36,
+            _ => EtcdLayout::V37,
+        }
+    }
+
+    /// 3.5 and later: members in the db, `meta/term`, conf state in the WAL.
+    fn v35_or_later(self) -> bool {
+        self != EtcdLayout::V34
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -95,7 +125,8 @@ pub struct RestoreOptions {
     pub skip_hash_check: bool,
     pub mark_compacted: bool,
     pub bump_revision: u64,
-    pub layout: EtcdLayout,
+    /// `None`: the layout of the etcd line that wrote the snapshot.
+    pub layout: Option<EtcdLayout>,
     pub dry_run: bool,
 }
 
@@ -113,7 +144,7 @@ impl RestoreOptions {
             skip_hash_check: false,
             mark_compacted: false,
             bump_revision: 0,
-            layout: EtcdLayout::V35,
+            layout: None,
             dry_run: false,
         }
     }
@@ -125,6 +156,8 @@ impl RestoreOptions {
 pub struct RestorePlan {
     pub dry_run: bool,
     pub layout: EtcdLayout,
+    /// Why this layout: `requested` (--etcd-version) or the detection.
+    pub layout_source: String,
     pub snapshot: PathBuf,
     pub trailer: Trailer,
     pub data_dir: PathBuf,
@@ -317,6 +350,15 @@ fn restore_verified(
     // 1. Verify everything before naming anything: the structure, every
     // page and value here; the trailer on the other thread.
     let mut scan = scan_db(bytes, ScanOptions { skip_trailer_hash: true, ..Default::default() });
+    // Whose layout: --etcd-version, else the line that wrote the snapshot.
+    let writer = crate::jobs::status::writer_of(&scan);
+    let (layout, layout_source) = match opts.layout {
+        Some(l) => (l, "requested".to_string()),
+        None => {
+            let applied = crate::mvcc::version::Applied::choose(None, writer);
+            (EtcdLayout::for_release(applied.release), applied.describe())
+        }
+    };
     let structure_damaged = scan.status.is_none() || scan.findings.iter().any(|f| f.severity == Severity::Damage);
     if structure_damaged || opts.dry_run {
         scan.trailer = verdict();
@@ -348,9 +390,11 @@ fn restore_verified(
     let ci = be8(n);
     let term = be8(1);
     let mut ensure = vec![buckets::META];
-    match opts.layout {
+    match layout {
         EtcdLayout::V34 => ensure.extend([buckets::KEY, buckets::LEASE]),
-        EtcdLayout::V35 => ensure.extend([buckets::MEMBERS, buckets::MEMBERS_REMOVED, buckets::CLUSTER]),
+        EtcdLayout::V35 | EtcdLayout::V36 | EtcdLayout::V37 => {
+            ensure.extend([buckets::MEMBERS, buckets::MEMBERS_REMOVED, buckets::CLUSTER])
+        }
     }
     for name in ensure {
         if let Err(i) = tops.binary_search_by(|(n, _)| (*n).cmp(name)) {
@@ -367,7 +411,7 @@ fn restore_verified(
     // 3.4: DeleteRange(<key of members / members_removed>) on the user key space.
     let mut extra_keys: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut deleted_names = Vec::new();
-    if opts.layout == EtcdLayout::V34 {
+    if layout == EtcdLayout::V34 {
         let mut names: Vec<Vec<u8>> = bucket(&tops, buckets::MEMBERS).into_iter().map(|(k, _)| k).collect();
         names.extend(bucket(&tops, buckets::MEMBERS_REMOVED).into_iter().map(|(k, _)| k));
         let keys = tops.iter().find(|(n, _)| *n == buckets::KEY).map(|(_, k)| k.as_slice()).unwrap_or_default();
@@ -425,7 +469,7 @@ fn restore_verified(
         let mut entries = kvs.clone();
         if *name == buckets::META {
             upsert(&mut entries, b"consistent_index", &ci);
-            if opts.layout == EtcdLayout::V35 {
+            if layout.v35_or_later() {
                 upsert(&mut entries, b"term", &term);
             }
             if let Some(k) = &scheduled_key {
@@ -435,10 +479,10 @@ fn restore_verified(
             for (k, v) in &extra_keys {
                 upsert(&mut entries, k, v);
             }
-        } else if opts.layout == EtcdLayout::V35 && *name == buckets::MEMBERS {
+        } else if layout.v35_or_later() && *name == buckets::MEMBERS {
             entries = member_hex.iter().zip(&member_json).map(|(k, v)| (k.as_bytes(), v.as_bytes())).collect();
             entries.sort();
-        } else if opts.layout == EtcdLayout::V35 && *name == buckets::MEMBERS_REMOVED {
+        } else if layout.v35_or_later() && *name == buckets::MEMBERS_REMOVED {
             entries.clear();
         }
         new.push(bolt::write::Bucket { name, entries });
@@ -468,27 +512,38 @@ fn restore_verified(
     enc.crc_record();
     enc.metadata(&Metadata { node_id: cluster.local, cluster_id: cluster.id });
     enc.snapshot(&walpb::Snapshot { index: 0, term: 0, conf_state: None });
+    let presence = layout == EtcdLayout::V37;
     for (i, (m, json)) in cluster.members.iter().zip(&member_json).enumerate() {
         let cc = ConfChange { id: 0, r#type: 0, node_id: m.id, context: Some(json.clone().into_bytes()) };
-        enc.entry(&Entry { r#type: 1, term: 1, index: i as u64 + 1, data: Some(cc.encode_to_vec()) });
+        let data = if presence { raftpb::presence::conf_change(&cc) } else { cc.encode_to_vec() };
+        enc.entry(&Entry { r#type: 1, term: 1, index: i as u64 + 1, data: Some(data) });
     }
     enc.state(&HardState { term: 1, vote: ids.first().copied().unwrap_or(0), commit: n });
     let conf_state = ConfState { voters: ids.clone(), ..Default::default() };
-    let wal_cs = (opts.layout == EtcdLayout::V35).then(|| conf_state.clone());
-    enc.snapshot(&walpb::Snapshot { index: n, term: 1, conf_state: wal_cs });
+    let wal_cs = layout.v35_or_later().then(|| conf_state.clone());
+    let last = walpb::Snapshot { index: n, term: 1, conf_state: wal_cs };
+    if presence {
+        enc.record(crate::wal::layout::record_type::SNAPSHOT, &raftpb::presence::wal_snapshot(&last));
+    } else {
+        enc.snapshot(&last);
+    }
     let wal_bytes = enc.into_bytes();
     let v2: Vec<V2Member> =
         cluster.members.iter().map(|m| V2Member { id: m.id, peer_urls: m.peer_urls.clone() }).collect();
-    let snap_bytes = encode_snap(&raftpb::Snapshot {
-        data: Some(v2_store_json(&v2).into_bytes()),
+    let gets_fail = u64::from(matches!(layout, EtcdLayout::V36 | EtcdLayout::V37));
+    let raft_snap = raftpb::Snapshot {
+        data: Some(v2_store_json_with(&v2, gets_fail).into_bytes()),
         metadata: raftpb::SnapshotMetadata { conf_state, index: n, term: 1 },
-    });
+    };
+    let snap_bytes =
+        if presence { encode_snap_bytes(raftpb::presence::snapshot(&raft_snap)) } else { encode_snap(&raft_snap) };
 
     let wal_name = SegmentName { seq: 0, index: 0, canonical: true }.file_name();
     let snap_name = snap_file_name(1, n);
     let plan = RestorePlan {
         dry_run: opts.dry_run,
-        layout: opts.layout,
+        layout,
+        layout_source,
         snapshot: opts.snapshot.clone(),
         trailer: scan.trailer,
         data_dir: data_dir.clone(),

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::Outcome;
 use crate::error::Result;
+use crate::mvcc::version::{Applied, Release, Writer};
 use crate::mvcc::{DbScan, ScanOptions, scan_db};
 use crate::report::Severity;
 use crate::source::Source;
@@ -13,9 +14,27 @@ use crate::source::Source;
 pub struct StatusReport {
     pub path: PathBuf,
     pub scan: DbScan,
+    /// Whose `snapshot status` this answers as (the writer's by default).
+    pub applied: Applied,
 }
 
 impl StatusReport {
+    /// totalKey as the applied release's etcdutl prints it: entries of
+    /// every bucket (3.4, 3.5) or distinct live keys (3.6+).
+    pub fn total_key(&self) -> Option<u64> {
+        let st = self.scan.status.as_ref()?;
+        if self.applied.release.status_live_total_key() { self.scan.live_keys.or(Some(0)) } else { Some(st.total_key) }
+    }
+    /// 3.6+'s `version` column (`meta/storageVersion` as semver, "" when
+    /// absent or not a version), `None` for releases without it.
+    pub fn version_column(&self) -> Option<String> {
+        if !self.applied.release.status_version_column() {
+            return None;
+        }
+        let sv = self.scan.storage_version.as_deref().unwrap_or("");
+        Some(if Release::parse(sv).is_some_and(|r| r.patch.is_some()) { sv.trim().to_string() } else { String::new() })
+    }
+
     /// etcdutl refuses a file whose integrity check fails (or that does
     /// not open); so do we.
     pub fn refused(&self) -> bool {
@@ -51,6 +70,9 @@ impl StatusReport {
 #[derive(Debug, Clone, Default)]
 pub struct StatusOptions {
     pub skip_hash_check: bool,
+    /// `--etcd-version`: answer as this release's etcdutl (default: the
+    /// release that wrote the file, see [`crate::mvcc::version`]).
+    pub etcd_version: Option<Release>,
     /// Bytes scanned so far, for a progress display.
     pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
@@ -61,5 +83,11 @@ pub fn status(path: &Path, opts: StatusOptions) -> Result<StatusReport> {
         src.bytes(),
         ScanOptions { skip_trailer_hash: opts.skip_hash_check, sequential: false, progress: opts.progress.clone() },
     );
-    Ok(StatusReport { path: path.to_path_buf(), scan })
+    let applied = Applied::choose(opts.etcd_version, writer_of(&scan));
+    Ok(StatusReport { path: path.to_path_buf(), scan, applied })
+}
+
+/// Who wrote the scanned db, from its meta and cluster buckets.
+pub fn writer_of(scan: &DbScan) -> Writer {
+    Writer::detect(scan.storage_version.as_deref(), scan.cluster_version.as_deref(), scan.term.is_some())
 }

@@ -13,6 +13,7 @@ pub mod revision;
 pub mod scan;
 pub mod schema;
 pub mod space;
+pub mod version;
 
 pub use revision::Revision;
 pub use scan::{DbScan, ScanOptions, StatusNumbers, Trailer, scan_db};

@@ -321,7 +321,12 @@ pub fn print_hashkv(w: &mut dyn Write, a: &HashAnswer, how: WriteOut) -> io::Res
     let h = &a.hash;
     match how {
         WriteOut::Json => {
-            json_to(w, h)?;
+            // etcdutl hashkv's three fields, then which rules answered
+            let mut v = serde_json::to_value(h).unwrap_or(serde_json::Value::Null);
+            if let (Some(m), Some(r)) = (v.as_object_mut(), &a.rules) {
+                m.insert("rules".into(), serde_json::Value::String(r.clone()));
+            }
+            json_to(w, &v)?;
             writeln!(w)
         }
         WriteOut::Table => table::render(

@@ -38,6 +38,8 @@ pub fn print(w: &mut dyn Write, r: &RestoreReport, how: WriteOut) -> io::Result<
     let layout = match p.layout {
         EtcdLayout::V34 => "etcdctl 3.4",
         EtcdLayout::V35 => "etcdutl 3.5",
+        EtcdLayout::V36 => "etcdutl 3.6",
+        EtcdLayout::V37 => "etcdutl 3.7",
     };
     if p.dry_run {
         writeln!(

@@ -1,8 +1,11 @@
 //! `status` output.
 //!
-//! JSON: etcdutl's `{"hash","revision","totalKey","totalSize"}` first, with
-//! etcdutl's values, then our extra keys:
-//! `liveKeys` (etcd 3.6's meaning of totalKey), `tombstones`,
+//! JSON: etcdutl's `{"hash","revision","totalKey","totalSize"}` (+ 3.6+'s
+//! `"version"`) first, with the values the applied release's etcdutl prints
+//! (the writer's release by default: 3.4/3.5 count entries of all buckets,
+//! 3.6+ distinct live keys), then our extra keys: `rules` (whose rules, and
+//! why), `writtenBy` (the minor version the db records),
+//! `allBucketEntries` (3.4/3.5's totalKey), `liveKeys` (3.6's), `tombstones`,
 //! `compactRevision`, `scheduledCompactRevision`, `consistentIndex`, `term`,
 //! `storageVersion`, `clusterVersion`, `pageSize`, `fileSize`,
 //! `highWaterMark`, `txid`, `metaInUse`, `metas` (per meta page: `valid` or
@@ -17,18 +20,31 @@ use serde_json::{Map, Value, json};
 use super::{WriteOut, humanize_bytes, table};
 use crate::jobs::status::StatusReport;
 
-pub fn print(w: &mut dyn Write, r: &StatusReport, how: WriteOut, compat: bool) -> io::Result<()> {
+/// `style`: the table borders; `None`: those of the applied release's
+/// upstream etcdutl (box characters from 3.7 on).
+pub fn print(
+    w: &mut dyn Write,
+    r: &StatusReport,
+    how: WriteOut,
+    compat: bool,
+    style: Option<table::Style>,
+) -> io::Result<()> {
     let Some(st) = &r.scan.status else { return Ok(()) };
     let hash_hex = format!("{:x}", st.hash);
     let size_h = humanize_bytes(st.total_size);
     let extras = extras(r);
+    let total_key = r.total_key().unwrap_or(st.total_key);
+    let version = r.version_column();
     match how {
         WriteOut::Json => {
             let mut m = Map::new();
             m.insert("hash".into(), json!(st.hash));
             m.insert("revision".into(), json!(st.revision));
-            m.insert("totalKey".into(), json!(st.total_key));
+            m.insert("totalKey".into(), json!(total_key));
             m.insert("totalSize".into(), json!(st.total_size));
+            if let Some(v) = &version {
+                m.insert("version".into(), json!(v));
+            }
             if !compat {
                 for (k, v) in extras {
                     m.insert(k.into(), v);
@@ -37,7 +53,10 @@ pub fn print(w: &mut dyn Write, r: &StatusReport, how: WriteOut, compat: bool) -
             writeln!(w, "{}", Value::Object(m))
         }
         WriteOut::Simple => {
-            writeln!(w, "{hash_hex}, {}, {}, {size_h}", st.revision, st.total_key)?;
+            match &version {
+                Some(v) => writeln!(w, "{hash_hex}, {}, {total_key}, {size_h}, {v}", st.revision)?,
+                None => writeln!(w, "{hash_hex}, {}, {total_key}, {size_h}", st.revision)?,
+            }
             if !compat {
                 for (k, v) in &extras {
                     writeln!(w, "{k}: {}", plain(v))?;
@@ -46,22 +65,32 @@ pub fn print(w: &mut dyn Write, r: &StatusReport, how: WriteOut, compat: bool) -
             Ok(())
         }
         WriteOut::Table => {
-            table::render(
-                w,
-                &["hash", "revision", "total keys", "total size"],
-                &[vec![hash_hex, st.revision.to_string(), st.total_key.to_string(), size_h]],
-            )?;
+            let style = style.unwrap_or(if r.applied.release.unicode_tables() {
+                table::Style::Unicode
+            } else {
+                table::Style::Ascii
+            });
+            let mut header = vec!["hash", "revision", "total keys", "total size"];
+            let mut row = vec![hash_hex, st.revision.to_string(), total_key.to_string(), size_h];
+            if let Some(v) = &version {
+                header.push("version");
+                row.push(v.clone());
+            }
+            table::render_styled(w, &header, &[row], style)?;
             if !compat {
                 let rows: Vec<Vec<String>> = extras.iter().map(|(k, v)| vec![k.to_string(), plain(v)]).collect();
-                table::render(w, &["detail", "value"], &rows)?;
+                table::render_styled(w, &["detail", "value"], &rows, style)?;
             }
             Ok(())
         }
         WriteOut::Fields => {
             writeln!(w, "\"Hash\" : {}", st.hash)?;
             writeln!(w, "\"Revision\" : {}", st.revision)?;
-            writeln!(w, "\"Keys\" : {}", st.total_key)?;
+            writeln!(w, "\"Keys\" : {total_key}")?;
             writeln!(w, "\"Size\" : {}", st.total_size)?;
+            if let Some(v) = &version {
+                writeln!(w, "\"Version\" : {v}")?;
+            }
             if !compat {
                 for (k, v) in &extras {
                     let mut name = k.to_string();
@@ -94,6 +123,9 @@ fn extras(r: &StatusReport) -> Vec<(&'static str, Value)> {
             v.push((k, x));
         }
     };
+    opt("rules", Some(json!(r.applied.describe())));
+    opt("writtenBy", r.applied.writer.release.map(|x| json!(x.to_string())));
+    opt("allBucketEntries", s.status.as_ref().map(|x| json!(x.total_key)));
     opt("liveKeys", s.live_keys.map(|x| json!(x)));
     opt("tombstones", s.tombstones.map(|x| json!(x)));
     opt("compactRevision", s.compact_revision.map(|x| json!(x)));

@@ -119,6 +119,12 @@ impl Node {
 /// The v2 store JSON after creating `members` in order (member *k*,
 /// 1-based, gets index *k*; `/0/members` is created with the first).
 pub fn v2_store_json(members: &[V2Member]) -> String {
+    v2_store_json_with(members, 0)
+}
+
+/// [`v2_store_json`] with `getsFail` = `gets_fail` (3.6+'s restore builds
+/// the store with one failed get of `/0/members`).
+pub fn v2_store_json_with(members: &[V2Member], gets_fail: u64) -> String {
     let mut root = Node::dir("/", 0);
     let mut zero = Node::dir("/0", 0);
     let one = Node::dir("/1", 0);
@@ -183,14 +189,18 @@ pub fn v2_store_json(members: &[V2Member]) -> String {
     );
     let _ = write!(
         out,
-        r#""Stats":{{"getsSuccess":0,"getsFail":0,"setsSuccess":0,"setsFail":0,"deleteSuccess":0,"deleteFail":0,"updateSuccess":0,"updateFail":0,"createSuccess":{n},"createFail":0,"compareAndSwapSuccess":0,"compareAndSwapFail":0,"compareAndDeleteSuccess":0,"compareAndDeleteFail":0,"expireCount":0,"watchers":0}},"CurrentVersion":2}}"#
+        r#""Stats":{{"getsSuccess":0,"getsFail":{gets_fail},"setsSuccess":0,"setsFail":0,"deleteSuccess":0,"deleteFail":0,"updateSuccess":0,"updateFail":0,"createSuccess":{n},"createFail":0,"compareAndSwapSuccess":0,"compareAndSwapFail":0,"compareAndDeleteSuccess":0,"compareAndDeleteFail":0,"expireCount":0,"watchers":0}},"CurrentVersion":2}}"#
     );
     out
 }
 
 /// The bytes of a `.snap` file: `snappb.snapshot{crc, data}`.
 pub fn encode_snap(snapshot: &raftpb::Snapshot) -> Vec<u8> {
-    let data = snapshot.encode_to_vec();
+    encode_snap_bytes(snapshot.encode_to_vec())
+}
+
+/// The bytes of a `.snap` file around an already encoded `raftpb.Snapshot`.
+pub fn encode_snap_bytes(data: Vec<u8>) -> Vec<u8> {
     snappb::Snapshot { crc: crc32c::crc32c(&data), data: Some(data) }.encode_to_vec()
 }
 

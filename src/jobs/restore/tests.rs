@@ -79,7 +79,7 @@ fn restores_tiny_in_the_3_5_layout() {
 fn the_3_4_layout_keeps_old_members_and_has_no_term() {
     let dir = tempfile::tempdir().unwrap();
     let mut o = opts("v3.4.23/snapshot.db", dir.path());
-    o.layout = EtcdLayout::V34;
+    o.layout = Some(EtcdLayout::V34);
     let before = scan(&fixture("v3.4.23/snapshot.db"));
     let plan = restore(&o).unwrap().plan.unwrap();
     let s = scan(&plan.db_file);

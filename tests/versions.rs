@@ -1,0 +1,329 @@
+//! The version matrix: every release of [`util::MATRIX`] (3.4.23, 3.5.1,
+//! 3.5.16, 3.5.30, 3.6.16, 3.7.3) writes its own files here, and what we
+//! answer on them is compared with that same release's etcdutl/etcdctl and
+//! server. One test per release, so a failure names the version.
+//!
+//! Per release, on a single member that ran a fixed workload (puts, a
+//! key rewritten many times, deletes, a delete-range, a lease, a compaction
+//! at a tombstone, writes after it), with `--snapshot-count 40` so that
+//! `.snap` files and WAL snapshot records exist:
+//! * `status -w json` (default rules = the writer's) equals that release's
+//!   `snapshot status -w json` (etcdutl; etcdctl for 3.4) on the snapshot file
+//!   and on the member db; `--compat -w simple|table|json|fields` is
+//!   byte-identical to it;
+//! * `check` is clean on the snapshot file and on the data dir, and the
+//!   data dir's `willStart` is true;
+//! * `get --rev R -w json` equals the live server's `etcdctl get --rev R`
+//!   at the compact revision, just above it and at the current revision;
+//! * `hashkv --rev R` equals `etcdctl endpoint hashkv --rev R` of the same
+//!   release restarted on a copy of the data dir, for R below, at and above
+//!   the compact revision and at the current one (refusals included); the
+//!   live server before the restart agrees above the compact revision (at
+//!   it, a never-restarted 3.5.5+/3.6+ member answers from the hash it
+//!   recorded while compacting, which the files no longer hold);
+//! * `wal --summary` reads the WAL clean and reaches the raft index the
+//!   server reported;
+//! * `restore` writes the same files as that release's `snapshot restore`
+//!   with the same flags (WAL and `.snap` byte-identical, db with the same
+//!   status), and the release boots our data dir and serves the keys.
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::util::{self, EtcdBins, EtcdOptions, EtcdProcess};
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+fn json(text: &str, what: &str) -> Value {
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{what}: bad JSON ({e}): {text}"))
+}
+
+/// That release's offline `snapshot status` (etcdutl; etcdctl for 3.4).
+fn their_status(bins: &EtcdBins, file: &Path, format: &str) -> Output {
+    match &bins.etcdutl {
+        Some(_) => util::etcdutl(bins, ["snapshot", "status", "-w", format, &s(file)]),
+        None => util::etcdctl(bins, None, ["snapshot", "status", "-w", format, &s(file)]),
+    }
+}
+
+/// The current revision, from a response header.
+fn revision_of(etcd: &EtcdProcess) -> i64 {
+    let out = util::assert_success(&etcd.etcdctl(["get", "/m/a", "-w", "json"]));
+    json(&out, "get header")["header"]["revision"].as_i64().unwrap()
+}
+
+/// `endpoint hashkv --rev R` of a server: `Ok((hash, compact_revision))` or
+/// `Err(message)`.
+fn live_hashkv(etcd: &EtcdProcess, rev: i64) -> Result<(u64, i64), String> {
+    let out = etcd.etcdctl(["endpoint", "hashkv", "--rev", &rev.to_string(), "-w", "json"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let v: Value = serde_json::from_str(text.trim()).unwrap_or(Value::Null);
+    match v.get(0).map(|x| &x["HashKV"]) {
+        Some(h) if out.status.success() && h["hash"].is_u64() => {
+            Ok((h["hash"].as_u64().unwrap(), h["compact_revision"].as_i64().unwrap()))
+        }
+        _ => Err(format!("{}{}", text, String::from_utf8_lossy(&out.stderr))),
+    }
+}
+
+/// Ours, with the rules of `version` (or the default, the newest release
+/// of the writer's line, for `None`).
+fn our_hashkv(path: &Path, rev: i64, version: Option<&str>) -> Result<(u64, i64), String> {
+    let mut args = vec!["hashkv".to_string(), s(path), "--rev".into(), rev.to_string(), "-w".into(), "json".into()];
+    if let Some(v) = version {
+        args.extend(["--etcd-version".to_string(), v.to_string()]);
+    }
+    let out = util::ours(&args);
+    if out.status.success() {
+        let v = json(&String::from_utf8_lossy(&out.stdout), "hashkv");
+        assert_eq!(v["hashRevision"], rev);
+        Ok((v["hash"].as_u64().unwrap(), v["compactRevision"].as_i64().unwrap()))
+    } else {
+        assert_eq!(out.status.code(), Some(1), "{}", util::show(&out));
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn same_answer(ours: &Result<(u64, i64), String>, theirs: &Result<(u64, i64), String>, what: &str) {
+    match (ours, theirs) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "{what}: (hash, compact revision)"),
+        (Err(a), Err(b)) => {
+            let reason = ["required revision has been compacted", "required revision is a future revision"];
+            let r = reason.iter().find(|r| b.contains(*r)).unwrap_or_else(|| panic!("{what}: etcd said {b}"));
+            assert!(a.contains(r), "{what}: etcd refused with {r:?}, we said {a}");
+        }
+        _ => panic!("{what}: ours {ours:?}, etcd {theirs:?}"),
+    }
+}
+
+fn flags(url: &str) -> Vec<String> {
+    ["--name", "r1", "--initial-cluster", &format!("r1={url}"), "--initial-cluster-token", "matrix-token"]
+        .iter()
+        .map(|x| x.to_string())
+        .chain(["--initial-advertise-peer-urls".to_string(), url.to_string()])
+        .collect()
+}
+
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for sub in ["member/snap", "member/wal"] {
+        if let Ok(rd) = std::fs::read_dir(dir.join(sub)) {
+            for e in rd {
+                out.push(format!("{sub}/{}", e.unwrap().file_name().to_string_lossy()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn assert_same_bytes(a: &Path, b: &Path) {
+    let (x, y) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+    if x != y {
+        let at = x.iter().zip(&y).position(|(p, q)| p != q).unwrap_or(x.len().min(y.len()));
+        panic!("{} ({} bytes) and {} ({} bytes) differ first at byte {at:#x}", s(a), x.len(), s(b), y.len());
+    }
+}
+
+fn matrix(version: &str) {
+    let Some(bins) = util::require_version(version) else { return };
+    let v = bins.version;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+
+    // --- the workload, on a live member ------------------------------------
+    let mut etcd = EtcdProcess::start(&bins, &data, "m1", &["--snapshot-count", "40"]);
+    for k in ["a", "b", "c", "d", "e", "f"] {
+        etcd.put(&format!("/m/{k}"), &format!("value-{k}"));
+    }
+    for i in 0..60 {
+        etcd.put("/m/hot", &format!("hot-{i:03}-{}", "x".repeat(i % 40)));
+    }
+    util::assert_success(&etcd.etcdctl(["del", "/m/b"]));
+    for i in 0..4 {
+        etcd.put(&format!("/m/tmp/{i}"), "short-lived");
+    }
+    util::assert_success(&etcd.etcdctl(["del", "/m/tmp/", "--prefix"]));
+    let grant = util::assert_success(&etcd.etcdctl(["lease", "grant", "3600"]));
+    let lease = grant.split_whitespace().nth(1).unwrap().to_string();
+    util::assert_success(&etcd.etcdctl(["put", "/m/leased", "with-lease", "--lease", &lease]));
+    // compact at a tombstone (the rule that differs between releases)
+    util::assert_success(&etcd.etcdctl(["del", "/m/c"]));
+    let compact = revision_of(&etcd);
+    util::assert_success(&etcd.etcdctl(["compaction", &compact.to_string(), "--physical"]));
+    for i in 0..5 {
+        etcd.put(&format!("/m/after/{i}"), &format!("after-{i}"));
+        etcd.put("/m/hot", &format!("hot-after-{i}"));
+    }
+    let current = revision_of(&etcd);
+    let probes = [compact, compact + 1, current];
+    let live_get: Vec<Value> = probes
+        .iter()
+        .map(|r| {
+            let out =
+                util::assert_success(&etcd.etcdctl(["get", "", "--prefix", "--rev", &r.to_string(), "-w", "json"]));
+            json(&out, "live get")
+        })
+        .collect();
+    let hash_revs = [compact - 1, compact, compact + 1, current, current + 1];
+    let live_hash: Vec<_> = hash_revs.iter().map(|&r| live_hashkv(&etcd, r)).collect();
+    let es = util::assert_success(&etcd.etcdctl(["endpoint", "status", "-w", "json"]));
+    let raft_index = json(&es, "endpoint status")[0]["Status"]["raftIndex"].as_u64().unwrap();
+    let snap = tmp.path().join("snapshot.db");
+    util::assert_success(&etcd.etcdctl(["snapshot", "save", &s(&snap)]));
+    etcd.stop();
+    let member_db = data.join("member/snap/db");
+    let fingerprints: Vec<_> = [&snap, &member_db].iter().map(|p| util::file_fingerprint(p)).collect();
+
+    // --- status ------------------------------------------------------------
+    for file in [&snap, &member_db] {
+        let what = format!("etcd {v}: status {}", s(file));
+        let theirs = json(&util::assert_success(&their_status(&bins, file, "json")), &what);
+        let ours = json(&util::assert_success(&util::ours(["status", &s(file), "-w", "json"])), &what);
+        for k in theirs.as_object().unwrap().keys() {
+            assert_eq!(ours[k], theirs[k], "{what}: {k} (ours {ours}, theirs {theirs})");
+        }
+        assert!(ours["rules"].as_str().unwrap().contains(&v[..3]), "{what}: rules {}", ours["rules"]);
+        assert_eq!(ours.get("version").is_some(), theirs.get("version").is_some(), "{what}: version field");
+    }
+    // Debian builds its 3.5.30 with tablewriter 1.x: box-drawn tables, where
+    // upstream 3.5 draws +-| (a property of that binary, not of the files)
+    let style = if v == "3.5.30" { "unicode" } else { "ascii" };
+    let style = if v.starts_with("3.7") { "unicode" } else { style };
+    for format in ["simple", "table", "json", "fields"] {
+        let theirs = util::assert_success(&their_status(&bins, &snap, format));
+        let args = ["status", &s(&snap), "--compat", "-w", format, "--table-style", style];
+        let ours = util::assert_success(&util::ours(args));
+        assert_eq!(ours, theirs, "etcd {v}: status --compat -w {format} differs from etcdutl's");
+    }
+
+    // --- check ---------------------------------------------------------------
+    let out = util::ours(["check", &s(&snap)]);
+    assert_eq!(out.status.code(), Some(0), "etcd {v}: check snapshot\n{}", util::show(&out));
+    let out = util::ours(["check", &s(&data), "-w", "json"]);
+    assert_eq!(out.status.code(), Some(0), "etcd {v}: check data dir\n{}", util::show(&out));
+    let c = json(&String::from_utf8_lossy(&out.stdout), "check");
+    assert_eq!(c["verdict"], "clean", "etcd {v}: {c}");
+    assert_eq!(c["willStart"], true, "etcd {v}: {c}");
+
+    // --- get at the compact revision, above it, current -----------------------
+    for (r, live) in probes.iter().zip(&live_get) {
+        for file in [&snap, &data] {
+            let out = util::ours(["get", &s(file), "", "--prefix", "--rev", &r.to_string(), "-w", "json"]);
+            let o = json(&util::assert_success(&out), "get");
+            assert_eq!(o["kvs"], live["kvs"], "etcd {v}: get --rev {r} on {}", s(file));
+            assert_eq!(o["count"], live["count"], "etcd {v}: get --rev {r} count");
+            assert_eq!(o["header"]["revision"], live["header"]["revision"], "etcd {v}: header revision");
+        }
+    }
+    // below the compact revision: refused, as etcd does
+    let out = util::ours(["get", &s(&snap), "/m/a", "--rev", &(compact - 1).to_string()]);
+    assert_eq!(out.status.code(), Some(1), "etcd {v}: get below the compact revision\n{}", util::show(&out));
+
+    // --- hashkv against the same release restarted on a copy ----------------
+    let (_copy_guard, copy) = util::copy_to_temp(&data);
+    let mut again = EtcdProcess::start(&bins, &copy, "m1", &[] as &[&str]);
+    let restarted: Vec<_> = hash_revs.iter().map(|&r| live_hashkv(&again, r)).collect();
+    again.stop();
+    // 3.4.23 and 3.5.1 are not the newest of their line: the default
+    // (newest 3.4.x/3.5.x rules) answers at the compact revision, they refuse
+    let default_is_exact = !matches!(v, "3.4.23" | "3.5.1");
+    for ((&r, theirs), live) in hash_revs.iter().zip(&restarted).zip(&live_hash) {
+        for file in [&data, &snap] {
+            let what = format!("etcd {v}: hashkv --rev {r} (compact {compact}) on {}", s(file));
+            same_answer(&our_hashkv(file, r, Some(v)), theirs, &format!("{what} --etcd-version {v}"));
+            if default_is_exact {
+                same_answer(&our_hashkv(file, r, None), theirs, &format!("{what}, default rules"));
+            }
+        }
+        let ours = our_hashkv(&data, r, Some(v));
+        if r != compact {
+            same_answer(&ours, live, &format!("etcd {v}: hashkv --rev {r} vs the live server"));
+        } else if let (Ok(o), Ok(l)) = (&ours, live) {
+            // the live member may answer from its compaction-time record
+            assert!(o == l || l.1 < compact, "etcd {v}: live hashkv at the compact revision: {l:?}, ours {o:?}");
+        }
+    }
+
+    // --- wal --summary --------------------------------------------------------
+    let out = util::ours(["wal", &s(&data.join("member/wal")), "--summary", "-w", "json"]);
+    let w = json(&util::assert_success(&out), "wal summary");
+    assert_eq!(w["verdict"], "clean", "etcd {v}: {w}");
+    assert!(w["lastIndex"].as_u64().unwrap() >= raft_index, "etcd {v}: last index {} < {raft_index}", w["lastIndex"]);
+    assert!(w["snapshots"].as_array().unwrap().len() > 1, "etcd {v}: --snapshot-count 40 made WAL snapshots: {w}");
+
+    // --- restore: same files as that release's, and it boots ours ------------
+    let [client, peer] = util::free_ports::<2>();
+    let url = util::local_url(peer);
+    let theirs_dir = tmp.path().join("theirs");
+    let ours_dir = tmp.path().join("ours");
+    let mut args: Vec<String> =
+        vec!["snapshot".into(), "restore".into(), s(&snap), "--data-dir".into(), s(&theirs_dir)];
+    args.extend(flags(&url));
+    util::assert_success(&match &bins.etcdutl {
+        Some(_) => util::etcdutl(&bins, &args),
+        None => util::etcdctl(&bins, None, &args),
+    });
+    let mut args: Vec<String> =
+        vec!["restore".into(), s(&snap), "--data-dir".into(), s(&ours_dir), "-w".into(), "json".into()];
+    args.extend(flags(&url));
+    let r = json(&util::assert_success(&util::ours(&args)), "restore");
+    assert_eq!(r["layout"].as_str().unwrap(), &v[..3], "etcd {v}: default layout follows the snapshot: {r}");
+    assert_eq!(files_under(&ours_dir), files_under(&theirs_dir), "etcd {v}: restored files");
+    for f in files_under(&ours_dir).iter().filter(|f| !f.ends_with("/db")) {
+        assert_same_bytes(&ours_dir.join(f), &theirs_dir.join(f));
+    }
+    let st = |d: &Path| json(&util::assert_success(&their_status(&bins, &d.join("member/snap/db"), "json")), "st");
+    let (a, b) = (st(&ours_dir), st(&theirs_dir));
+    for k in ["hash", "revision", "totalKey"] {
+        assert_eq!(a[k], b[k], "etcd {v}: restored db {k}");
+    }
+    let opts = EtcdOptions::new("r1").ports(client, peer).arg("--initial-cluster-token").arg("matrix-token");
+    let booted = EtcdProcess::boot(&bins, &ours_dir, &opts).unwrap_or_else(|e| panic!("etcd {v} on our restore: {e}"));
+    let got = util::assert_success(&booted.etcdctl(["get", "", "--prefix", "-w", "json"]));
+    let got = json(&got, "get after restore");
+    let want = &live_get[2];
+    let kv_pairs = |x: &Value| -> Vec<(Value, Value)> {
+        x["kvs"].as_array().unwrap().iter().map(|kv| (kv["key"].clone(), kv["value"].clone())).collect()
+    };
+    assert_eq!(kv_pairs(&got), kv_pairs(want), "etcd {v}: keys served from our restore");
+    drop(booted);
+
+    for (p, f) in [&snap, &member_db].iter().zip(&fingerprints) {
+        util::assert_unchanged(p, f);
+    }
+}
+
+#[test]
+fn matrix_3_4_23() {
+    matrix("3.4.23");
+}
+
+#[test]
+fn matrix_3_5_1() {
+    matrix("3.5.1");
+}
+
+#[test]
+fn matrix_3_5_16() {
+    matrix("3.5.16");
+}
+
+#[test]
+fn matrix_3_5_30() {
+    matrix("3.5.30");
+}
+
+#[test]
+fn matrix_3_6_16() {
+    matrix("3.6.16");
+}
+
+#[test]
+fn matrix_3_7_3() {
+    matrix("3.7.3");
+}
