@@ -267,6 +267,10 @@ Examples:\n  etcd-forensics check /var/lib/etcd\n  etcd-forensics check -w json 
         /// Exit 1 also for damage etcd repairs by itself (a torn WAL tail).
         #[arg(long)]
         strict: bool,
+        /// Data dirs: predict whether THIS etcd release starts the dir (e.g. 3.5 on a dir 3.6
+        /// wrote: refused as a downgrade); default: a release of the writer's own line.
+        #[arg(long, value_name = "VERSION", value_parser = release_parser)]
+        etcd_version: Option<Release>,
     },
     /// Dump the entries of a WAL, decoded (the successor of etcd-dump-logs), or summarize it.
     #[command(
@@ -833,9 +837,9 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
             }
             Ok(code(r.outcome()))
         }
-        Cmd::Check { path, write_out, wal_dir, strict } => {
+        Cmd::Check { path, write_out, wal_dir, strict, etcd_version } => {
             if path.is_dir() {
-                let d = jobs::check::check_dir(&path, wal_dir.as_deref())?;
+                let d = jobs::check::check_dir(&path, wal_dir.as_deref(), etcd_version)?;
                 output::check::print_dir(out, &d, write_out.into())?;
                 return Ok(code(jobs::check::dir_outcome(&d, strict)));
             }

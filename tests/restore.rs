@@ -138,7 +138,10 @@ fn parity_with_etcdutl_3_5() {
         if raw {
             f.push("--skip-hash-check".into());
         }
-        let plan = ours_restore_json(&util::fixture(fixture), &tmp.path().join("ours"), &f);
+        // a 3.4 file gets the 3.4 layout by default; ask for etcdutl 3.5's
+        let mut ours_flags = f.clone();
+        ours_flags.extend(["--etcd-version".to_string(), "3.5".to_string()]);
+        let plan = ours_restore_json(&util::fixture(fixture), &tmp.path().join("ours"), &ours_flags);
         assert_eq!(plan["cluster"]["local"], "1652b267d3c71c2b", "{fixture}");
         assert_eq!(plan["cluster"]["id"], "96fcb6c19f174725", "{fixture}");
         etcdutl_restore(&bins, &util::fixture(fixture), &tmp.path().join("theirs"), &f);
@@ -487,8 +490,13 @@ fn etcdctl_3_4_deletes_user_keys_named_like_members() {
     assert_eq!(plan["revision"], 5);
     etcdctl34_restore(&bins, &snap, &tmp.path().join("theirs"), &flags);
     compare_dirs(&bins, &tmp.path().join("ours"), &tmp.path().join("theirs"));
+    // by default a 3.4 snapshot gets the 3.4 layout
+    let plan_default = ours_restore_json(&snap, &tmp.path().join("ours-default"), &flags);
+    assert_eq!((plan_default["layout"].as_str(), plan_default["revision"].as_i64()), (Some("3.4"), Some(5)));
     // the 3.5 layout leaves user keys alone, as etcdutl does
-    let plan35 = ours_restore_json(&snap, &tmp.path().join("ours35"), &flags);
+    let mut f35 = flags.clone();
+    f35.extend(["--etcd-version".to_string(), "3.5".to_string()]);
+    let plan35 = ours_restore_json(&snap, &tmp.path().join("ours35"), &f35);
     assert_eq!(plan35["revision"], 4);
 }
 

@@ -177,7 +177,7 @@ fn matrix(version: &str) {
     util::assert_success(&etcd.etcdctl(["snapshot", "save", &s(&snap)]));
     etcd.stop();
     let member_db = data.join("member/snap/db");
-    let fingerprints: Vec<_> = [&snap, &member_db].iter().map(|p| util::file_fingerprint(p)).collect();
+    let fingerprints: Vec<_> = [&snap, &member_db].iter().map(util::file_fingerprint).collect();
 
     // --- status ------------------------------------------------------------
     for file in [&snap, &member_db] {
@@ -326,4 +326,85 @@ fn matrix_3_6_16() {
 #[test]
 fn matrix_3_7_3() {
     matrix("3.7.3");
+}
+
+/// `check DATA_DIR --etcd-version X -w json`: (willStart, finding codes).
+fn check_for(dir: &Path, version: Option<&str>) -> (bool, Vec<String>) {
+    let mut args = vec!["check".to_string(), s(dir), "-w".into(), "json".into()];
+    if let Some(v) = version {
+        args.extend(["--etcd-version".to_string(), v.to_string()]);
+    }
+    let out = util::ours(&args);
+    let v = json(&String::from_utf8_lossy(&out.stdout), "check");
+    let codes = v["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap().to_string()).collect();
+    (v["willStart"].as_bool().unwrap(), codes)
+}
+
+/// A data dir written by `bins` (a few keys, clean stop).
+fn written_by(bins: &EtcdBins, parent: &Path) -> std::path::PathBuf {
+    let dir = parent.join(format!("dir-{}", bins.version));
+    let mut e = EtcdProcess::start(bins, &dir, "m1", &[] as &[&str]);
+    for i in 0..5 {
+        e.put(&format!("/v/{i}"), bins.version);
+    }
+    e.stop();
+    dir
+}
+
+/// Real etcd `bins` on a copy of `dir`: `Ok` if it became healthy, else its log.
+fn boots(bins: &EtcdBins, dir: &Path, opts: &EtcdOptions) -> Result<(), String> {
+    let (_guard, copy) = util::copy_to_temp(dir);
+    EtcdProcess::boot(bins, &copy, opts).map(drop)
+}
+
+/// Upgrade and downgrade traps, each predicted and then tried on real etcd.
+#[test]
+fn version_traps_match_real_etcd() {
+    let (Some(e35), Some(e36), Some(e37), Some(e34)) = (
+        util::require_version("3.5.30"),
+        util::require_version("3.6.16"),
+        util::require_version("3.7.3"),
+        util::require_version("3.4.23"),
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let d36 = written_by(&e36, tmp.path());
+    let d37 = written_by(&e37, tmp.path());
+    let m1 = EtcdOptions::new("m1");
+
+    // a 3.6 dir: info without a target, refused by 3.5, upgraded by 3.7
+    let (start, codes) = check_for(&d36, None);
+    assert!(start && codes.contains(&"datadir.version".to_string()), "{codes:?}");
+    let (start, codes) = check_for(&d36, Some("3.5"));
+    assert!(!start && codes.contains(&"datadir.version.downgrade".to_string()), "{codes:?}");
+    let log = boots(&e35, &d36, &m1).expect_err("etcd 3.5.30 started a 3.6 data dir");
+    assert!(log.contains("invalid downgrade"), "{log}");
+    let (start, codes) = check_for(&d36, Some("3.7"));
+    assert!(start && codes.contains(&"datadir.version.upgrade".to_string()), "{codes:?}");
+    boots(&e37, &d36, &m1).unwrap_or_else(|log| panic!("etcd 3.7.3 on a 3.6 dir: {log}"));
+
+    // a 3.7 dir: its storageVersion is refused by 3.6
+    let (start, codes) = check_for(&d37, Some("3.6.16"));
+    assert!(!start && codes.contains(&"datadir.version.storage_ahead".to_string()), "{codes:?}");
+    let log = boots(&e36, &d37, &m1).expect_err("etcd 3.6.16 started a 3.7 data dir");
+    assert!(log.contains("is not supported"), "{log}");
+
+    // a 3.4-layout restore (old members stay in the db) started by 3.6
+    let [client, peer] = util::free_ports::<2>();
+    let url = util::local_url(peer);
+    let restored = tmp.path().join("restored-34");
+    let snap = util::fixture("v3.4.23/snapshot.db");
+    let mut args =
+        vec!["restore".to_string(), s(&snap), "--data-dir".into(), s(&restored), "--etcd-version".into(), "3.4".into()];
+    args.extend(flags(&url));
+    util::assert_success(&util::ours(&args));
+    let opts = EtcdOptions::new("r1").ports(client, peer).arg("--initial-cluster-token").arg("matrix-token");
+    let (start, codes) = check_for(&restored, Some("3.6"));
+    assert!(!start && codes.contains(&"datadir.version.members_layout".to_string()), "{codes:?}");
+    let log = boots(&e36, &restored, &opts).expect_err("etcd 3.6.16 started a 3.4-layout restore");
+    assert!(log.contains("member unknown"), "{log}");
+    let (start, _) = check_for(&restored, Some("3.4"));
+    assert!(start);
+    boots(&e34, &restored, &opts).unwrap_or_else(|log| panic!("etcd 3.4.23 on its own layout: {log}"));
 }

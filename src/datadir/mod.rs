@@ -28,6 +28,7 @@ use serde::Serialize;
 use crate::bolt::Db;
 use crate::error::{Error, Location, Result};
 use crate::mvcc::replay::{self, Model};
+use crate::mvcc::version::{Release, Writer};
 use crate::mvcc::{DbScan, ScanOptions, scan_db};
 use crate::proto::DecodedRequest;
 use crate::proto::etcdserverpb::AlarmMember;
@@ -129,6 +130,14 @@ pub struct Diagnosis {
     pub wal: Option<WalSummary>,
     pub snapshot: Option<SnapshotUsed>,
     pub prediction: Option<Prediction>,
+    /// The etcd line that wrote the dir, as the db records it.
+    pub written_by: Option<Writer>,
+    /// The cluster version etcd will determine at boot: the db's
+    /// `cluster/clusterVersion`, raised by `cluster_version_set` entries it
+    /// will replay.
+    pub cluster_version: Option<String>,
+    /// `--etcd-version`: the release `willStart` is predicted for.
+    pub target: Option<Release>,
     pub findings: Vec<Finding>,
 }
 
@@ -167,6 +176,10 @@ fn db_fatal(code: &str) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub wal_dir: Option<PathBuf>,
+    /// The etcd release that will run this data dir (`check --etcd-version`):
+    /// its upgrade/downgrade rules decide `willStart`. `None`: a release of
+    /// the writer's own line.
+    pub etcd_version: Option<Release>,
 }
 
 struct Ctx {
@@ -394,12 +407,45 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
     if let (Some(meta), Some(d)) = (all.metadata, &db_facts) {
         let id = format!("{:x}", meta.node_id);
         if !d.members.is_empty() && !d.members.contains(&id) {
-            cx.push(
-                Finding::warning("datadir.member_not_in_db", loc(&paths.db, None), format!("the WAL belongs to member {id}, which the db's members bucket does not list ({})", d.members.join(", ")))
-                    .meaning("the db may come from another member or cluster (or a 3.4 restore left stale members); 3.6 reads membership from this bucket")
-                    .action("make sure db and WAL belong together before starting this member"),
+            let what = format!(
+                "the WAL belongs to member {id}, which the db's members bucket does not list ({})",
+                d.members.join(", ")
             );
+            match opts.etcd_version.filter(|t| t.line() >= (3, 6)) {
+                Some(t) => cx.fatal(
+                    Finding::damage("datadir.version.members_layout", loc(&paths.db, None), what)
+                        .meaning(format!("etcd {t} reads membership from this bucket and panics at boot: \"failed to update; member unknown\" (seen with 3.6.16 on a data dir that etcdctl 3.4's `snapshot restore` wrote, which keeps the old cluster's members in the db)"))
+                        .action("restore the snapshot again with `etcd-forensics restore --etcd-version 3.6` (or etcdutl 3.5+), which replaces the db's members; or start this dir with etcd 3.5 first"),
+                ),
+                None => cx.push(
+                    Finding::warning("datadir.member_not_in_db", loc(&paths.db, None), what)
+                        .meaning("the db may come from another member or cluster (or a 3.4 restore left stale members); 3.6 and later read membership from this bucket and panic at boot (\"failed to update; member unknown\")")
+                        .action("make sure db and WAL belong together before starting this member; before starting it with etcd 3.6+, restore it with a 3.5+ layout"),
+                ),
+            }
         }
+    }
+
+    // Versions: who wrote the dir, and whether the release that will run it can.
+    let cv_replayed = entries.values().filter_map(|(_, data, etype)| match DecodedRequest::decode(*etype, data) {
+        DecodedRequest::Internal(req) => req.cluster_version_set.map(|c| c.ver),
+        _ => None,
+    });
+    let (written_by, cluster_version) = match &scan {
+        Some(sc) => {
+            let w = crate::jobs::status::writer_of(sc);
+            let cv = sc
+                .cluster_version
+                .iter()
+                .cloned()
+                .chain(cv_replayed)
+                .max_by_key(|v| Release::parse(v).map(|r| r.line()));
+            (Some(w), cv)
+        }
+        None => (None, None),
+    };
+    if let (Some(sc), Some(w)) = (&scan, &written_by) {
+        version_findings(&mut cx, &paths, sc, w, cluster_version.as_deref(), opts.etcd_version);
     }
 
     // 8. Prediction.
@@ -446,6 +492,9 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
         wal: Some(read),
         snapshot: chosen,
         prediction,
+        written_by,
+        cluster_version,
+        target: opts.etcd_version,
         findings: cx.findings,
     })
 }
@@ -539,6 +588,9 @@ fn no_wal(paths: Paths, mut cx: Ctx, db: Option<DbFacts>, wal_dir_exists: bool, 
         wal: None,
         snapshot: None,
         prediction: None,
+        written_by: None,
+        cluster_version: None,
+        target: None,
         findings: cx.findings,
     }
 }
@@ -598,4 +650,60 @@ fn snap_fault_finding(cx: &mut Ctx, rep: &SnapReport) {
             .meaning(format!("etcd logs \"{}\", renames the file to .broken and falls back to an older snapshot (or replays the WAL from the start)", fault.fault.etcd_message()))
             .action("nothing if an older snapshot or the whole WAL is there; keep a copy of the broken file"),
     );
+}
+
+/// What the release that will run the dir makes of its versions (each rule
+/// as real etcd showed it on such a dir, see tests/versions.rs):
+/// * a 3.6+ binary refuses a db whose `meta/storageVersion` is of a newer
+///   line: `discovery failed ... version "3.7.0" is not supported`;
+/// * any binary refuses a cluster version of a newer line (the db's
+///   `cluster/clusterVersion`, or one the WAL replay sets): `invalid
+///   downgrade; server version is lower than determined cluster version`;
+/// * a newer binary upgrades the dir (3.6 writes storageVersion).
+fn version_findings(
+    cx: &mut Ctx,
+    paths: &Paths,
+    scan: &DbScan,
+    writer: &Writer,
+    cluster_version: Option<&str>,
+    target: Option<Release>,
+) {
+    let written = writer.release.map_or_else(|| "an unknown release".to_string(), |r| format!("etcd {r}"));
+    let cv_line = cluster_version.and_then(Release::parse).map(|r| r.line());
+    let sv = scan.storage_version.as_deref().filter(|s| !s.is_empty());
+    let sv_line = sv.and_then(Release::parse).map(|r| r.line());
+    let Some(t) = target else {
+        let mut f = Finding::info(
+            "datadir.version",
+            loc(&paths.db, None),
+            format!("written by {written} ({})", writer.evidence),
+        );
+        if let Some((ma, mi)) = cv_line.or(writer.release.map(|r| r.line())) {
+            f = f
+                .meaning(format!("etcd older than {ma}.{mi} refuses to start this dir (\"invalid downgrade; server version is lower than determined cluster version\"); {ma}.{mi} and the next minor release start it (a newer release upgrades it)"))
+                .action(format!("run it with etcd {ma}.{mi} or newer; `check --etcd-version X` predicts a given binary; to go back to an older release, restore a snapshot with `restore --etcd-version X`"));
+        }
+        cx.push(f);
+        return;
+    };
+    if t.line() >= (3, 6) && sv_line.is_some_and(|l| l > t.line()) {
+        cx.fatal(
+            Finding::damage("datadir.version.storage_ahead", loc(&paths.db, None), format!("meta/storageVersion is {:?}, newer than etcd {t}", sv.unwrap_or_default()))
+                .meaning(format!("etcd {t} refuses to start: \"discovery failed ... version {:?} is not supported\"", sv.unwrap_or_default()))
+                .action(format!("run the dir with etcd {} or newer; to move to {t}, take `etcdctl snapshot save` on the newer release and `restore --etcd-version {}.{}` it", sv.unwrap_or_default().trim_end_matches(".0"), t.major, t.minor)),
+        );
+    } else if cv_line.is_some_and(|l| l > t.line()) {
+        let cv = cluster_version.unwrap_or_default();
+        cx.fatal(
+            Finding::damage("datadir.version.downgrade", loc(&paths.db, None), format!("the cluster version is {cv} (written by {written}), newer than etcd {t}"))
+                .meaning(format!("etcd {t} refuses to start: \"invalid downgrade; server version is lower than determined cluster version\" (determined cluster version {cv})"))
+                .action(format!("run the dir with etcd {} or newer; a downgrade goes through `etcdctl downgrade enable {}.{}` on the running cluster, or through `etcdctl snapshot save` and `restore --etcd-version {}.{}` into a new dir", cv.trim_end_matches(".0"), t.major, t.minor, t.major, t.minor)),
+        );
+    } else if writer.release.is_some_and(|w| w.line() < t.line()) {
+        cx.push(
+            Finding::info("datadir.version.upgrade", loc(&paths.db, None), format!("written by {written}; etcd {t} will upgrade it"))
+                .meaning("etcd upgrades the data in place once the cluster version rises (3.6+ writes meta/storageVersion); older releases may then refuse it")
+                .action("keep a snapshot taken before the upgrade (`etcdctl snapshot save`) to be able to go back"),
+        );
+    }
 }

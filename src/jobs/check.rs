@@ -60,8 +60,13 @@ pub fn check_file(path: &Path, opts: CheckOptions) -> Result<CheckReport> {
 }
 
 /// Check a whole data dir (db, WAL, snaps and how they fit together).
-pub fn check_dir(path: &Path, wal_dir: Option<&Path>) -> Result<crate::datadir::Diagnosis> {
-    crate::datadir::diagnose(path, &crate::datadir::Options { wal_dir: wal_dir.map(Path::to_path_buf) })
+pub fn check_dir(
+    path: &Path,
+    wal_dir: Option<&Path>,
+    etcd_version: Option<crate::mvcc::version::Release>,
+) -> Result<crate::datadir::Diagnosis> {
+    let opts = crate::datadir::Options { wal_dir: wal_dir.map(Path::to_path_buf), etcd_version };
+    crate::datadir::diagnose(path, &opts)
 }
 
 /// Exit outcome of a data dir check: a repairable torn tail is verified
