@@ -1,8 +1,9 @@
 //! Integration tests: one binary (see Cargo.toml `autotests = false`).
 //!
-//! Real-etcd comparisons need etcd 3.4.23 and 3.5.1 (`.ci/run` installs
-//! them); on a developer machine without them those tests print
-//! `skipping: ...`, in CI (`CI=true`) they fail.
+//! Real-etcd comparisons need the six releases of `util::MATRIX` (3.4.23,
+//! 3.5.1, 3.5.16, 3.5.30, 3.6.16, 3.7.3; `.ci/run` installs them); on a
+//! developer machine without them those tests print `skipping: ...`, in CI
+//! (`CI=true`) they fail.
 
 // A failed assertion in a test helper is a failed test: the panic-family
 // lints guard library code that reads hostile files, not test code.

@@ -1,8 +1,9 @@
 //! Helpers shared by the integration tests (`mod util;` from `tests/tests.rs`).
 //!
-//! * Locating real etcd binaries: [`etcd34`], [`etcd35`] and their `require_*`
-//!   forms. A missing etcd is a skip on a developer machine and a failure
-//!   when `CI=true` (see `.ci/run`, which installs both versions).
+//! * Locating real etcd binaries: [`MATRIX`] (six releases), [`etcd34`],
+//!   [`etcd35`], [`require_version`], [`require_matrix`]. A missing etcd is
+//!   a skip on a developer machine and a failure when `CI=true` (see
+//!   `.ci/run`, which installs all six).
 //! * Running real etcd: [`EtcdProcess`] (free 127.0.0.1 ports, bounded
 //!   start-up and shutdown, killed on drop), [`etcdctl`], [`etcdutl`].
 //! * Running our binary: [`ours`], [`ours_cmd`].

@@ -201,6 +201,10 @@ fn matrix(version: &str) {
         assert_eq!(ours, theirs, "etcd {v}: status --compat -w {format} differs from etcdutl's");
     }
 
+    // --- meta: who wrote it ----------------------------------------------------
+    let m = json(&util::assert_success(&util::ours(["meta", &s(&data), "-w", "json"])), "meta");
+    assert_eq!(m["writtenBy"]["release"], &v[..3], "etcd {v}: meta says {m}");
+
     // --- check ---------------------------------------------------------------
     let out = util::ours(["check", &s(&snap)]);
     assert_eq!(out.status.code(), Some(0), "etcd {v}: check snapshot\n{}", util::show(&out));
@@ -407,4 +411,100 @@ fn version_traps_match_real_etcd() {
     let (start, _) = check_for(&restored, Some("3.4"));
     assert!(start);
     boots(&e34, &restored, &opts).unwrap_or_else(|log| panic!("etcd 3.4.23 on its own layout: {log}"));
+}
+
+/// `endpoint status -w json` of one member: (revision, raft index, leader).
+fn endpoint_status(p: &EtcdProcess) -> (i64, u64, u64) {
+    let v = json(&util::assert_success(&p.etcdctl(["endpoint", "status", "-w", "json"])), "endpoint status");
+    let st = &v[0]["Status"];
+    (st["header"]["revision"].as_i64().unwrap(), st["raftIndex"].as_u64().unwrap(), st["leader"].as_u64().unwrap())
+}
+
+/// A 3-member cluster of one release under writes: one member SIGKILLed,
+/// then a compaction and a defrag on the others, then a clean stop. Offline,
+/// on all three data dirs: `check`, `status`, `hashkv` and `diff` agree with
+/// what the live cluster reported before the stop.
+fn three_member_cluster(version: &str) {
+    let Some(bins) = util::require_version(version) else { return };
+    let v = bins.version;
+    let tmp = tempfile::tempdir().unwrap();
+    let ports = util::free_ports::<6>();
+    let names = ["c1", "c2", "c3"];
+    let peer = |i: usize| util::local_url(ports[3 + i]);
+    let cluster = names.iter().enumerate().map(|(i, n)| format!("{n}={}", peer(i))).collect::<Vec<_>>().join(",");
+    let dirs: Vec<_> = names.iter().map(|n| tmp.path().join(n)).collect();
+    let handles: Vec<_> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let (bins, dir) = (bins.clone(), dirs[i].clone());
+            let opts = EtcdOptions::new(n)
+                .ports(ports[i], ports[3 + i])
+                .arg("--initial-cluster")
+                .arg(&cluster)
+                .arg("--initial-cluster-token")
+                .arg(format!("three-{v}"))
+                .arg("--snapshot-count")
+                .arg("60");
+            std::thread::spawn(move || EtcdProcess::start_with(&bins, &dir, &opts))
+        })
+        .collect();
+    let mut procs: Vec<EtcdProcess> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    for i in 0..60 {
+        procs[i % 2].put(&format!("/c/k{:03}", i % 25), &format!("v{i}"));
+    }
+    // the third member dies mid-load; the others go on
+    let (behind_rev, _, _) = endpoint_status(&procs[2]);
+    procs[2].kill();
+    for i in 60..120 {
+        procs[i % 2].put(&format!("/c/k{:03}", i % 25), &format!("v{i}"));
+    }
+    util::assert_success(&procs[0].etcdctl(["del", "/c/k000"]));
+    let (rev, _, _) = endpoint_status(&procs[0]);
+    util::assert_success(&procs[0].etcdctl(["compaction", &(rev - 10).to_string(), "--physical"]));
+    util::assert_success(&procs[0].etcdctl(["defrag"]));
+    procs[1].put("/c/last", "after-defrag");
+    let (current, _, _) = endpoint_status(&procs[0]);
+    let compact = rev - 10;
+    let live: Vec<_> = procs[..2].iter().map(|p| live_hashkv(p, current)).collect();
+    assert_eq!(live[0], live[1], "etcd {v}: the live members disagree");
+    let live_hash = live[0].clone().unwrap();
+    procs[1].stop();
+    procs[0].stop();
+
+    for d in &dirs[..2] {
+        let (start, codes) = check_for(d, None);
+        assert!(start, "etcd {v}: {} {codes:?}", s(d));
+        let st =
+            json(&util::assert_success(&util::ours(["status", &s(&d.join("member/snap/db")), "-w", "json"])), "st");
+        assert_eq!(st["revision"], current, "etcd {v}: {}", s(d));
+        assert_eq!(st["compactRevision"], compact, "etcd {v}: {}", s(d));
+        assert_eq!(our_hashkv(d, current, None), Ok(live_hash), "etcd {v}: hashkv of {}", s(d));
+    }
+    let out = util::ours(["diff", &s(&dirs[0]), &s(&dirs[1]), "-w", "json"]);
+    assert_eq!(out.status.code(), Some(0), "etcd {v}: the stopped members differ\n{}", util::show(&out));
+    // the killed member: it starts, and is behind by the writes it missed
+    let (start, codes) = check_for(&dirs[2], None);
+    assert!(start, "etcd {v}: killed member {codes:?}");
+    let st =
+        json(&util::assert_success(&util::ours(["status", &s(&dirs[2].join("member/snap/db")), "-w", "json"])), "st");
+    let killed_rev = st["revision"].as_i64().unwrap();
+    assert!(
+        killed_rev >= behind_rev && killed_rev < current,
+        "etcd {v}: killed member at {killed_rev}, cluster at {current}"
+    );
+    let out = util::ours(["diff", &s(&dirs[0]), &s(&dirs[2]), "-w", "json"]);
+    let d = json(&String::from_utf8_lossy(&out.stdout), "diff");
+    assert_eq!(d["b"]["currentRevision"], killed_rev, "etcd {v}: {d}");
+    assert!(d["firstDivergentRevision"].is_null(), "etcd {v}: a member that is only behind has not diverged: {d}");
+}
+
+#[test]
+fn three_members_3_6_16() {
+    three_member_cluster("3.6.16");
+}
+
+#[test]
+fn three_members_3_7_3() {
+    three_member_cluster("3.7.3");
 }

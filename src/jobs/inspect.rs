@@ -308,6 +308,11 @@ pub struct MetaAnswer {
     pub cluster_version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub downgrade: Option<serde_json::Value>,
+    /// "written by etcd 3.6" and the evidence, with the rules applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub written_by: Option<Writer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules: Option<String>,
 }
 
 /// Counts one bucket's entries and bytes.
@@ -590,6 +595,8 @@ impl<'a> Store<'a> {
             pending_compaction: self.pending_compaction,
             cluster_version: cluster.cluster_version,
             downgrade: cluster.downgrade,
+            written_by: self.applied.as_ref().map(|a| a.writer.clone()),
+            rules: self.rules_text(),
         })
     }
 }

@@ -674,6 +674,14 @@ pub fn print_meta(w: &mut dyn Write, m: &MetaAnswer, how: WriteOut) -> io::Resul
         }
     };
     let i = &m.meta;
+    opt(
+        "written by",
+        m.written_by.as_ref().map(|w| match w.release {
+            Some(r) => format!("etcd {r} ({})", w.evidence),
+            None => format!("unknown ({})", w.evidence),
+        }),
+    );
+    opt("rules", m.rules.clone());
     opt("consistent index", i.consistent_index.map(|x| x.to_string()));
     opt("term", i.term.map(|x| x.to_string()));
     opt("current revision", Some(m.current_revision.to_string()));
