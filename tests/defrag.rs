@@ -68,10 +68,17 @@ fn parity_with_etcdutl_defrag_on_fixtures() {
 }
 
 /// A real member with deletes, overwrites and a compaction (free pages to
-/// give back), stopped cleanly.
+/// give back), stopped cleanly; for every release with an etcdutl (3.5.1,
+/// 3.5.16, 3.5.30, 3.6.16, 3.7.3), against that release's `etcdutl defrag`.
 #[test]
 fn parity_with_etcdutl_defrag_on_a_live_data_dir() {
-    let Some(bins) = util::require_etcd35() else { return };
+    for bins in util::require_matrix().into_iter().filter(|b| b.etcdutl.is_some()) {
+        defrag_live_dir(&bins);
+    }
+}
+
+fn defrag_live_dir(bins: &EtcdBins) {
+    let bins = bins.clone();
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let mut p = EtcdProcess::start(&bins, &data, "m", &[] as &[&str]);
@@ -85,7 +92,7 @@ fn parity_with_etcdutl_defrag_on_a_live_data_dir() {
     let rev = st[0]["Status"]["header"]["revision"].as_i64().unwrap();
     util::assert_success(&p.etcdctl(["compact", &rev.to_string()]));
     p.stop();
-    compare_with_etcdutl(&bins, &data, "live data dir");
+    compare_with_etcdutl(&bins, &data, &format!("live data dir of etcd {}", bins.version));
 }
 
 /// `--snapshot`: a SHA-256 trailer that `restore` accepts without
