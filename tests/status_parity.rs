@@ -132,3 +132,32 @@ fn status_matches_on_freshly_made_snapshots() {
         assert_eq!(ours["liveKeys"], 120);
     }
 }
+
+/// The committed 3.6.16 and 3.7.3 fixtures: by default `status` answers as
+/// their own etcdutl (live keys as totalKey, the version column, 3.7's
+/// box-drawn table), byte for byte against the goldens that etcdutl wrote,
+/// and again against that etcdutl now; `--etcd-version 3.5.1` answers as
+/// 3.5.1's etcdutl on the same file.
+#[test]
+fn status_of_36_and_37_files_is_their_own_etcdutls() {
+    for (dir, version) in [("v3.6.16", "3.6.16"), ("v3.7.3", "3.7.3")] {
+        let f = util::fixture(format!("{dir}/snapshot.db"));
+        let file = f.display().to_string();
+        let own_json = std::fs::read_to_string(util::fixture(format!("{dir}/snapshot.status.own.json"))).unwrap();
+        let own_table = std::fs::read_to_string(util::fixture(format!("{dir}/snapshot.status.own.txt"))).unwrap();
+        let ours = util::assert_success(&util::ours(["status", &file, "--compat", "-w", "json"]));
+        assert_eq!(ours, own_json, "{dir}: --compat -w json");
+        let ours = util::assert_success(&util::ours(["status", &file, "--compat", "-w", "table"]));
+        assert_eq!(ours, own_table, "{dir}: --compat -w table");
+        let full = ours_json(&f);
+        assert!(full["rules"].as_str().unwrap().starts_with(&format!("etcd {}", &version[..3])), "{full}");
+        let old = std::fs::read_to_string(util::fixture(format!("{dir}/snapshot.status.etcdutl.json"))).unwrap();
+        let as351 =
+            util::assert_success(&util::ours(["status", &file, "--compat", "-w", "json", "--etcd-version", "3.5.1"]));
+        assert_eq!(as351, old, "{dir}: --etcd-version 3.5.1 answers as etcdutl 3.5.1");
+        if let Some(bins) = util::require_version(version) {
+            let now = util::etcdutl(&bins, ["snapshot", "status", "-w", "json", &file]);
+            assert_eq!(util::assert_success(&now), own_json, "{dir}: etcdutl {version} today");
+        }
+    }
+}
