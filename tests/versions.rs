@@ -555,3 +555,27 @@ fn three_members_3_6_16() {
 fn three_members_3_7_3() {
     three_member_cluster("3.7.3");
 }
+
+/// 3.6+ propose downgrade requests (`etcdctl downgrade enable/cancel`):
+/// `wal` decodes them, and `meta` shows the db's `cluster/downgrade`.
+#[test]
+fn downgrade_requests_decode() {
+    for version in ["3.6.16", "3.7.3"] {
+        let Some(bins) = util::require_version(version) else { continue };
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        let mut e = EtcdProcess::start(&bins, &data, "m1", &[] as &[&str]);
+        e.put("a", "1");
+        let target = if version.starts_with("3.7") { "3.6" } else { "3.5" };
+        util::assert_success(&e.etcdctl(["downgrade", "enable", target]));
+        util::assert_success(&e.etcdctl(["downgrade", "cancel"]));
+        e.stop();
+        let out = util::assert_success(&util::ours(["wal", &s(&data.join("member/wal"))]));
+        let lines: Vec<&str> = out.lines().filter(|l| l.contains("downgrade_info_set")).collect();
+        assert_eq!(lines.len(), 2, "etcd {version}: {out}");
+        assert!(lines[0].contains(&format!(r#"{{"enabled":true,"ver":"{target}.0"}}"#)), "{}", lines[0]);
+        assert!(lines[1].contains(r#""enabled":false"#), "{}", lines[1]);
+        let m = json(&util::assert_success(&util::ours(["meta", &s(&data), "-w", "json"])), "meta");
+        assert_eq!(m["downgrade"]["enabled"], false, "etcd {version}: {m}");
+    }
+}
