@@ -296,138 +296,159 @@ fn torn_tail_of_an_unapplied_record_is_repairable() {
 /// sits below the db's consistent index.
 #[test]
 fn truncating_applied_records_is_damage_even_though_etcd_starts() {
-    let Some(bins) = util::require_etcd35() else { return };
-    let (_t, data) = member(&bins, 30, &[]);
-    let seg = wal_segments(&data).pop().unwrap();
-    let b = std::fs::read(&seg).unwrap();
-    let recs = record_offsets(&b);
-    let (off, n) = recs[recs.len() - 9]; // about four applied entries
-    std::fs::write(&seg, &b[..off + 8 + n / 2]).unwrap();
-    let (code, v) = check_json(&data, &[]);
-    assert_eq!(code, 1, "{v}");
-    assert_eq!(v["verdict"], "damaged");
-    assert!(codes(&v).iter().any(|c| c == "datadir.db_ahead_of_wal"), "{v}");
-    let real = boot(&bins, &data, "m");
-    assert_matches(&v, &real, "truncated applied records");
-    assert!(!real.writes, "etcd should not apply writes here: {real:?}");
+    // 3.4 and 3.5 only: etcd 3.6.16 on such a dir behaves otherwise (a db
+    // ahead of its WAL by many entries never became ready, a cut of a few
+    // applied records served); not modelled yet, see the note on issue 10
+    for bins in
+        util::require_matrix().into_iter().filter(|b| b.version.starts_with("3.4") || b.version.starts_with("3.5"))
+    {
+        let (_t, data) = member(&bins, 30, &[]);
+        let seg = wal_segments(&data).pop().unwrap();
+        let b = std::fs::read(&seg).unwrap();
+        let recs = record_offsets(&b);
+        let (off, n) = recs[recs.len() - 9]; // about four applied entries
+        std::fs::write(&seg, &b[..off + 8 + n / 2]).unwrap();
+        let (code, v) = check_json(&data, &[]);
+        assert_eq!(code, 1, "{v}");
+        assert_eq!(v["verdict"], "damaged");
+        assert!(codes(&v).iter().any(|c| c == "datadir.db_ahead_of_wal"), "{v}");
+        let real = boot(&bins, &data, "m");
+        assert_matches(&v, &real, &format!("{} ({})", "truncated applied records", bins.version));
+        assert!(!real.writes, "etcd should not apply writes here: {real:?}");
+    }
 }
 
 #[test]
 fn flipped_bit_mid_segment_is_fatal_with_segment_and_offset() {
-    let Some(bins) = util::require_etcd35() else { return };
-    let (_t, data) = member(&bins, 30, &[]);
-    let seg = wal_segments(&data).pop().unwrap();
-    let mut b = std::fs::read(&seg).unwrap();
-    let recs = record_offsets(&b);
-    let (off, n) = recs[recs.len() / 2];
-    let at = off + 8 + n - 2;
-    b[at] ^= 0x04;
-    std::fs::write(&seg, &b).unwrap();
-    let (code, v) = check_json(&data, &[]);
-    assert_eq!(code, 1);
-    assert_eq!(v["verdict"], "damaged");
-    assert_eq!(v["willStart"], false, "{v}");
-    let f = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "wal.crc_mismatch")
-        .unwrap_or_else(|| panic!("{v}"));
-    assert_eq!(f["location"]["file"].as_str(), Some(seg.to_str().unwrap()));
-    let o = f["location"]["offset"].as_u64().unwrap() as usize;
-    assert!(o >= off && o <= off + 8 + n, "offset {o} not in record at {off}: {f}");
-    assert!(!boot(&bins, &data, "m").up, "etcd must refuse this WAL");
+    for bins in util::require_matrix() {
+        let (_t, data) = member(&bins, 30, &[]);
+        let seg = wal_segments(&data).pop().unwrap();
+        let mut b = std::fs::read(&seg).unwrap();
+        let recs = record_offsets(&b);
+        let (off, n) = recs[recs.len() / 2];
+        let at = off + 8 + n - 2;
+        b[at] ^= 0x04;
+        std::fs::write(&seg, &b).unwrap();
+        let (code, v) = check_json(&data, &[]);
+        assert_eq!(code, 1);
+        assert_eq!(v["verdict"], "damaged");
+        assert_eq!(v["willStart"], false, "{v}");
+        let f = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "wal.crc_mismatch")
+            .unwrap_or_else(|| panic!("{v}"));
+        assert_eq!(f["location"]["file"].as_str(), Some(seg.to_str().unwrap()));
+        let o = f["location"]["offset"].as_u64().unwrap() as usize;
+        assert!(o >= off && o <= off + 8 + n, "offset {o} not in record at {off}: {f}");
+        assert!(!boot(&bins, &data, "m").up, "etcd must refuse this WAL");
+    }
 }
 
 #[test]
 fn zeroed_run_in_last_segment_cuts_below_the_consistent_index() {
-    let Some(bins) = util::require_etcd35() else { return };
-    let (_t, data) = member(&bins, 60, &[]);
-    let seg = wal_segments(&data).pop().unwrap();
-    let mut b = std::fs::read(&seg).unwrap();
-    let recs = record_offsets(&b);
-    // zero 4 KiB from a record boundary in the middle of the log
-    let (off, _) = recs[recs.len() / 2];
-    for x in &mut b[off..off + 4096] {
-        *x = 0;
+    // 3.4 and 3.5 only: etcd 3.6.16 on such a dir behaves otherwise (a db
+    // ahead of its WAL by many entries never became ready, a cut of a few
+    // applied records served); not modelled yet, see the note on issue 10
+    for bins in
+        util::require_matrix().into_iter().filter(|b| b.version.starts_with("3.4") || b.version.starts_with("3.5"))
+    {
+        let (_t, data) = member(&bins, 60, &[]);
+        let seg = wal_segments(&data).pop().unwrap();
+        let mut b = std::fs::read(&seg).unwrap();
+        let recs = record_offsets(&b);
+        // zero 4 KiB from a record boundary in the middle of the log
+        let (off, _) = recs[recs.len() / 2];
+        for x in &mut b[off..off + 4096] {
+            *x = 0;
+        }
+        std::fs::write(&seg, &b).unwrap();
+        let (code, v) = check_json(&data, &[]);
+        assert_eq!(code, 1, "{v}");
+        assert_eq!(v["verdict"], "damaged", "{v}");
+        assert!(codes(&v).iter().any(|c| c == "datadir.db_ahead_of_wal"), "{v}");
+        let real = boot(&bins, &data, "m");
+        assert_matches(&v, &real, &format!("{} ({})", "zeroed run", bins.version));
+        assert!(real.up && !real.writes, "observed with 3.5.1: starts, never applies a write: {real:?}");
     }
-    std::fs::write(&seg, &b).unwrap();
-    let (code, v) = check_json(&data, &[]);
-    assert_eq!(code, 1, "{v}");
-    assert_eq!(v["verdict"], "damaged", "{v}");
-    assert!(codes(&v).iter().any(|c| c == "datadir.db_ahead_of_wal"), "{v}");
-    let real = boot(&bins, &data, "m");
-    assert_matches(&v, &real, "zeroed run");
-    assert!(real.up && !real.writes, "observed with 3.5.1: starts, never applies a write: {real:?}");
 }
 
 #[test]
 fn db_newer_than_its_wal_starts_but_is_damaged() {
-    let Some(bins) = util::require_etcd35() else { return };
-    let (_t, data) = member(&bins, 20, &[]);
-    let old_wal = data.parent().unwrap().join("old-wal");
-    copy_dir(&data.join("member/wal"), &old_wal);
-    // more writes, then put the old WAL back
-    let mut p = EtcdProcess::start(&bins, &data, "m", &[] as &[&str]);
-    for i in 0..20 {
-        p.put(&format!("/later/{i}"), "v");
+    // 3.4 and 3.5 only: etcd 3.6.16 on such a dir behaves otherwise (a db
+    // ahead of its WAL by many entries never became ready, a cut of a few
+    // applied records served); not modelled yet, see the note on issue 10
+    for bins in
+        util::require_matrix().into_iter().filter(|b| b.version.starts_with("3.4") || b.version.starts_with("3.5"))
+    {
+        let (_t, data) = member(&bins, 20, &[]);
+        let old_wal = data.parent().unwrap().join("old-wal");
+        copy_dir(&data.join("member/wal"), &old_wal);
+        // more writes, then put the old WAL back
+        let mut p = EtcdProcess::start(&bins, &data, "m", &[] as &[&str]);
+        for i in 0..20 {
+            p.put(&format!("/later/{i}"), "v");
+        }
+        p.stop();
+        std::fs::remove_dir_all(data.join("member/wal")).unwrap();
+        copy_dir(&old_wal, &data.join("member/wal"));
+        let (code, v) = check_json(&data, &[]);
+        assert_eq!(code, 1);
+        assert_eq!(v["verdict"], "damaged", "{v}");
+        assert!(codes(&v).iter().any(|c| c == "datadir.db_ahead_of_wal"), "{v}");
+        let real = boot(&bins, &data, "m");
+        assert_matches(&v, &real, &format!("{} ({})", "db newer than WAL", bins.version));
+        assert!(real.up && !real.writes, "{real:?}");
     }
-    p.stop();
-    std::fs::remove_dir_all(data.join("member/wal")).unwrap();
-    copy_dir(&old_wal, &data.join("member/wal"));
-    let (code, v) = check_json(&data, &[]);
-    assert_eq!(code, 1);
-    assert_eq!(v["verdict"], "damaged", "{v}");
-    assert!(codes(&v).iter().any(|c| c == "datadir.db_ahead_of_wal"), "{v}");
-    let real = boot(&bins, &data, "m");
-    assert_matches(&v, &real, "db newer than WAL");
-    assert!(real.up && !real.writes, "{real:?}");
 }
 
 #[test]
 fn db_older_than_newest_snap_refuses_to_start() {
-    let Some(bins) = util::require_etcd35() else { return };
-    let (_t, data) = member(&bins, 30, &["--snapshot-count", "10"]);
-    let old_db = data.parent().unwrap().join("old-db");
-    std::fs::copy(data.join("member/snap/db"), &old_db).unwrap();
-    let mut p = EtcdProcess::start(&bins, &data, "m", &["--snapshot-count", "10"]);
-    for i in 0..40 {
-        p.put(&format!("/later/{i}"), "v");
+    for bins in util::require_matrix() {
+        let (_t, data) = member(&bins, 30, &["--snapshot-count", "10"]);
+        let old_db = data.parent().unwrap().join("old-db");
+        std::fs::copy(data.join("member/snap/db"), &old_db).unwrap();
+        let mut p = EtcdProcess::start(&bins, &data, "m", &["--snapshot-count", "10"]);
+        for i in 0..40 {
+            p.put(&format!("/later/{i}"), "v");
+        }
+        p.stop();
+        std::fs::copy(&old_db, data.join("member/snap/db")).unwrap();
+        let (code, v) = check_json(&data, &[]);
+        assert_eq!(code, 1);
+        assert!(codes(&v).iter().any(|c| c == "datadir.db.older_than_snapshot"), "{v}");
+        assert_eq!(v["willStart"], false, "etcd {}: {v}", bins.version);
+        assert!(!boot(&bins, &data, "m").up, "etcd {} started", bins.version);
     }
-    p.stop();
-    std::fs::copy(&old_db, data.join("member/snap/db")).unwrap();
-    let (code, v) = check_json(&data, &[]);
-    assert_eq!(code, 1);
-    assert!(codes(&v).iter().any(|c| c == "datadir.db.older_than_snapshot"), "{v}");
-    assert_eq!(v["willStart"], false);
-    assert!(!boot(&bins, &data, "m").up);
 }
 
 #[test]
 fn flipped_bit_in_newest_snap_etcd_falls_back() {
-    let Some(bins) = util::require_etcd35() else { return };
-    let (_t, data) = member(&bins, 60, &["--snapshot-count", "10"]);
-    let mut snaps: Vec<PathBuf> = std::fs::read_dir(data.join("member/snap"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "snap"))
-        .collect();
-    snaps.sort();
-    assert!(snaps.len() >= 2, "{snaps:?}");
-    let newest = snaps.pop().unwrap();
-    let mut b = std::fs::read(&newest).unwrap();
-    let n = b.len();
-    b[n / 2] ^= 0x01;
-    std::fs::write(&newest, &b).unwrap();
-    let (code, v) = check_json(&data, &[]);
-    assert_eq!(v["willStart"], true, "{v}");
-    assert_eq!(v["verdict"], "repairable", "{v}");
-    assert_eq!(code, 0);
-    assert!(codes(&v).iter().any(|c| c.starts_with("snap.")), "{v}");
-    assert_ne!(v["snapshot"]["path"].as_str(), Some(newest.to_str().unwrap()));
-    let real = boot(&bins, &data, "m");
-    assert!(real.writes, "{real:?}");
-    assert_matches(&v, &real, "broken newest .snap");
+    for bins in util::require_matrix() {
+        let (_t, data) = member(&bins, 60, &["--snapshot-count", "10"]);
+        let mut snaps: Vec<PathBuf> = std::fs::read_dir(data.join("member/snap"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "snap"))
+            .collect();
+        snaps.sort();
+        assert!(snaps.len() >= 2, "{snaps:?}");
+        let newest = snaps.pop().unwrap();
+        let mut b = std::fs::read(&newest).unwrap();
+        let n = b.len();
+        b[n / 2] ^= 0x01;
+        std::fs::write(&newest, &b).unwrap();
+        let (code, v) = check_json(&data, &[]);
+        assert_eq!(v["willStart"], true, "{v}");
+        assert_eq!(v["verdict"], "repairable", "{v}");
+        assert_eq!(code, 0);
+        assert!(codes(&v).iter().any(|c| c.starts_with("snap.")), "{v}");
+        assert_ne!(v["snapshot"]["path"].as_str(), Some(newest.to_str().unwrap()));
+        let real = boot(&bins, &data, "m");
+        assert!(real.writes, "{real:?}");
+        assert_matches(&v, &real, &format!("{} ({})", "broken newest .snap", bins.version));
+    }
 }
 
 #[test]
