@@ -433,7 +433,7 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
     });
     let (written_by, cluster_version) = match &scan {
         Some(sc) => {
-            let w = crate::jobs::status::writer_of(sc);
+            let w = Writer::of_scan(sc);
             let cv = sc
                 .cluster_version
                 .iter()

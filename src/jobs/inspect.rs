@@ -126,6 +126,14 @@ pub struct ResponseHeader {
     pub raft_term: u64,
 }
 
+/// Where [`Store`]'s rules come from.
+enum RulesFrom {
+    /// Given as they are.
+    Fixed(HashRules),
+    /// `--etcd-version`, else the db's writer's line.
+    Writer(Option<Release>),
+}
+
 /// An opened db with its revisions.
 pub struct Store<'a> {
     db: Db<'a>,
@@ -342,26 +350,22 @@ impl<'a> Sink<'a> for Stats {
 impl<'a> Store<'a> {
     /// Open a db held in memory; `path` names it in messages.
     pub fn open(data: &'a [u8], path: &Path, rules: HashRules) -> Result<Store<'a>> {
-        Self::open_inner(data, path, Ok(rules))
+        Self::open_inner(data, path, RulesFrom::Fixed(rules))
     }
 
     /// Open with the rules of `requested`, or of the release that wrote the
     /// db: `meta/storageVersion`, `cluster/clusterVersion`, `meta/term`.
     pub fn open_for(data: &'a [u8], path: &Path, requested: Option<Release>) -> Result<Store<'a>> {
-        Self::open_inner(data, path, Err(requested))
+        Self::open_inner(data, path, RulesFrom::Writer(requested))
     }
 
-    fn open_inner(
-        data: &'a [u8],
-        path: &Path,
-        rules: std::result::Result<HashRules, Option<Release>>,
-    ) -> Result<Store<'a>> {
+    fn open_inner(data: &'a [u8], path: &Path, rules: RulesFrom) -> Result<Store<'a>> {
         let db = Db::open(data).map_err(|f| f.error.in_file(path))?;
         let meta_entries = lookup::bucket_entries(&db, buckets::META).map_err(|e| e.in_file(path))?;
         let meta = schema::meta_info(meta_entries.as_deref().unwrap_or_default());
         let (rules, applied) = match rules {
-            Ok(r) => (r, None),
-            Err(requested) => {
+            RulesFrom::Fixed(r) => (r, None),
+            RulesFrom::Writer(requested) => {
                 let cluster = lookup::bucket_entries(&db, buckets::CLUSTER).map_err(|e| e.in_file(path))?;
                 let cv = cluster
                     .as_deref()

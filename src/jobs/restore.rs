@@ -351,7 +351,7 @@ fn restore_verified(
     // page and value here; the trailer on the other thread.
     let mut scan = scan_db(bytes, ScanOptions { skip_trailer_hash: true, ..Default::default() });
     // Whose layout: --etcd-version, else the line that wrote the snapshot.
-    let writer = crate::jobs::status::writer_of(&scan);
+    let writer = crate::mvcc::version::Writer::of_scan(&scan);
     let (layout, layout_source) = match opts.layout {
         Some(l) => (l, "requested".to_string()),
         None => {

@@ -83,11 +83,6 @@ pub fn status(path: &Path, opts: StatusOptions) -> Result<StatusReport> {
         src.bytes(),
         ScanOptions { skip_trailer_hash: opts.skip_hash_check, sequential: false, progress: opts.progress.clone() },
     );
-    let applied = Applied::choose(opts.etcd_version, writer_of(&scan));
+    let applied = Applied::choose(opts.etcd_version, Writer::of_scan(&scan));
     Ok(StatusReport { path: path.to_path_buf(), scan, applied })
-}
-
-/// Who wrote the scanned db, from its meta and cluster buckets.
-pub fn writer_of(scan: &DbScan) -> Writer {
-    Writer::detect(scan.storage_version.as_deref(), scan.cluster_version.as_deref(), scan.term.is_some())
 }

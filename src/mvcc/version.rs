@@ -114,6 +114,12 @@ pub struct Writer {
 }
 
 impl Writer {
+    /// [`Writer::detect`] from what a [`super::DbScan`] read of the meta and
+    /// cluster buckets.
+    pub fn of_scan(scan: &super::DbScan) -> Writer {
+        Writer::detect(scan.storage_version.as_deref(), scan.cluster_version.as_deref(), scan.term.is_some())
+    }
+
     /// Detect from the db's `meta/storageVersion`, `cluster/clusterVersion`
     /// and whether `meta/term` exists, in that order of trust.
     pub fn detect(storage_version: Option<&str>, cluster_version: Option<&str>, has_term: bool) -> Writer {
