@@ -138,6 +138,13 @@ pub struct Diagnosis {
     pub cluster_version: Option<String>,
     /// `--etcd-version`: the release `willStart` is predicted for.
     pub target: Option<Release>,
+    /// The member stopped with its db and WAL in step: no WAL damage and
+    /// nothing to replay: every entry past the db's consistent index is an
+    /// empty leader-election entry (a planned shutdown of several members at
+    /// once leaves a few), and the consistent index is not past the commit.
+    /// A clean stop leaves this; a kill, crash or power loss under writes
+    /// usually does not. `None` when there is no WAL or db.
+    pub stopped_cleanly: Option<bool>,
     pub findings: Vec<Finding>,
 }
 
@@ -481,6 +488,37 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
         }
     }
 
+    let commit = hs.map_or(0, |h| h.commit);
+    // Entries past the consistent index that carry something to apply; the
+    // empty entries a new leader appends (elections, also while members
+    // stop) change nothing.
+    let to_apply = entries.values().filter(|(_, data, etype)| !(data.is_empty() && *etype == 0)).count() as u64;
+    let noops = entries.len() as u64 - to_apply;
+    let stopped_cleanly = db_src.as_ref().map(|_| {
+        let clean = read.fault.is_none() && !overflowed && to_apply == 0 && ci <= commit;
+        if clean && noops > 0 {
+            cx.push(
+                Finding::info("datadir.stopped_cleanly", loc(&paths.member, None), format!("db applied index {ci}, WAL commit {commit}, last entry {last}: the {noops} entr{} past the applied index {} leader-election no-ops", if noops == 1 { "y" } else { "ies" }, if noops == 1 { "is a" } else { "are" }))
+                    .meaning("db and WAL are in step: nothing to replay (a planned shutdown of several members at once leaves these)")
+                    .action("nothing"),
+            );
+        }
+        if !clean && will_start {
+            let what = format!(
+                "db applied index {ci}, WAL commit {commit}, last entry {last}{}",
+                if read.fault.is_some() { ", and the WAL's tail is damaged" } else { "" }
+            );
+            cx.push(
+                Finding::info("datadir.unclean_stop", loc(&paths.member, None), what).meaning(format!(
+                    "the member did not stop cleanly (a kill, crash or power loss, or it was stopped mid-write): etcd replays {to_apply} entr{} past the db's applied index at boot{}",
+                    if to_apply == 1 { "y" } else { "ies" },
+                    if last > commit { format!(", {} of them not yet known to be committed (a leader decides)", last.saturating_sub(commit.max(ci))) } else { String::new() }
+                ))
+                .action("nothing needed when the verdict is clean or repairable: etcd catches up by itself"),
+            );
+        }
+        clean
+    });
     let verdict = verdict_of(&cx.findings);
     Ok(Diagnosis {
         paths,
@@ -495,6 +533,7 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
         written_by,
         cluster_version,
         target: opts.etcd_version,
+        stopped_cleanly,
         findings: cx.findings,
     })
 }
@@ -591,6 +630,7 @@ fn no_wal(paths: Paths, mut cx: Ctx, db: Option<DbFacts>, wal_dir_exists: bool, 
         written_by: None,
         cluster_version: None,
         target: None,
+        stopped_cleanly: None,
         findings: cx.findings,
     }
 }

@@ -77,7 +77,8 @@ pub fn print_finding(w: &mut dyn Write, f: &Finding) -> io::Result<()> {
 /// "memberId", "clusterId" (hex), "paths", "db" {consistentIndex, term,
 /// revision, compactRevision, liveKeys, members, alarms}, "wal" (the WAL
 /// summary etcd's ReadAll would see), "snapshot" {path, term, index},
-/// "prediction" {revisionAtBoot, revisionAfterCommit, ...}, "findings",
+/// "prediction" {revisionAtBoot, revisionAfterCommit, ...}, "stoppedCleanly"
+/// (db and WAL in step, nothing to replay), "findings",
 /// "summary"}`.
 pub fn print_dir(w: &mut dyn Write, d: &crate::datadir::Diagnosis, how: WriteOut) -> io::Result<()> {
     let count = |s: Severity| d.findings.iter().filter(|f| f.severity == s).count();
@@ -132,6 +133,11 @@ pub fn print_dir(w: &mut dyn Write, d: &crate::datadir::Diagnosis, how: WriteOut
                     p.revision_after_commit,
                     p.entries_to_apply_after_commit
                 )?;
+            }
+            match d.stopped_cleanly {
+                Some(true) => writeln!(w, "stopped cleanly: yes (db and WAL in step, nothing to replay)")?,
+                Some(false) => writeln!(w, "stopped cleanly: no (see datadir.unclean_stop)")?,
+                None => {}
             }
             let verdict = match d.verdict {
                 crate::datadir::Verdict::Clean => "clean",
