@@ -118,6 +118,13 @@ impl From<WalFormat> for WriteOut {
     }
 }
 
+/// `cluster --uncommitted`.
+#[derive(Clone, Copy, ValueEnum)]
+enum UncommittedArg {
+    Drop,
+    Keep,
+}
+
 /// `-w` of the inspection commands with tables.
 #[derive(Clone, Copy, ValueEnum)]
 enum ListFormat {
@@ -751,6 +758,76 @@ Example:\n  etcd-forensics diff member1-snap.db member2-snap.db",
         #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
         write_out: WalFormat,
     },
+    /// Every member of a cluster at once: who is ahead, one history?, the best source; --restore writes a new cluster.
+    #[command(
+        long_about = "Compare every member of one etcd cluster offline. Each PATH is a member's data dir (or a \
+copy of one) or a snapshot file. For each member: the `check DATA_DIR` verdict and willStart, member \
+and cluster id, its member list, applied index, raft term and commit, last index, revision and compact \
+revision, what a restart alone replays, whether it stopped cleanly, and HashKV at a revision all members \
+have. Across members: one cluster?, one history? (the first divergent revision, as `diff` finds it), who \
+is ahead by how many entries and revisions, whether a quorum can still start, and the best source: the \
+most up-to-date log (raft's rule: last term, then last index) among the members that start and agree. \
+With a quorum of the voters present it provably holds every committed write; with fewer, the output \
+says from which index and revision on writes may be missing.\n\n\
+--restore --out DIR writes a new cluster from the best source (or --from PATH, a member or a snapshot \
+file): one data dir per member under DIR (members from --member, else the kubeadm manifests, else the \
+source's member list), one new --initial-cluster-token, the revision bumped by 1000000000 and marked \
+compacted (--bump-revision N, --no-bump), the etcd flags for each member, and with --kubeadm the edited \
+static pod manifests (only the data hostPath, --initial-cluster, --initial-cluster-state and \
+--initial-cluster-token change) and STEPS.txt. From a data dir the db is taken with its committed WAL \
+entries past the consistent index, as `etcd --force-new-cluster` keeps them; `--uncommitted keep` also \
+applies the entries past its commit. Everything is checked first and written under a temporary name, \
+then renamed to DIR. --dry-run writes nothing.\n\n\
+-w json: {\"members\":[...],\"sameCluster\",\"consistent\",\"firstDivergentRevision\",\"best\",\"reasons\",\
+\"quorum\",\"startup\",\"intact\", ...}; with --restore {\"analysis\":..., \"restore\":...} (see the README).\n\n\
+Examples:\n  etcd-forensics cluster /backup/node1/etcd /backup/node2/etcd /backup/node3/etcd -w table\n  \
+etcd-forensics cluster node1 node2 node3 --restore --out /restore \\\n      --kubeadm node1-etcd.yaml --kubeadm node2-etcd.yaml --kubeadm node3-etcd.yaml\n  \
+etcd-forensics cluster survivor --restore --from survivor --out /restore --member m1=https://10.0.0.1:2380",
+        after_help = "EXIT CODES:\n  0  intact and consistent (with --restore: the new cluster was written, or planned)\n  1  members missing, damaged, behind a lost quorum, or diverged (--restore: refused)\n  2  could not run: bad usage, unreadable path"
+    )]
+    Cluster {
+        /// Members' data dirs (or copies), or snapshot files.
+        #[arg(required = true, num_args = 1..)]
+        paths: Vec<PathBuf>,
+        /// Write a new cluster under --out.
+        #[arg(long, requires = "out")]
+        restore: bool,
+        /// Where to write the new cluster (must not exist, or be empty).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// The source to restore from instead of the best member (a member's data dir or a snapshot file).
+        #[arg(long, value_name = "PATH")]
+        from: Option<PathBuf>,
+        /// A new member, NAME=PEER-URL; repeat for each (default: the kubeadm manifests, else the source's member list).
+        #[arg(long = "member", value_name = "NAME=PEER-URL")]
+        members: Vec<String>,
+        /// The new cluster's --initial-cluster-token (default: a new random one).
+        #[arg(long, value_name = "TOKEN")]
+        initial_cluster_token: Option<String>,
+        /// Raise the restored revision by N and mark it compacted.
+        #[arg(long, value_name = "N", default_value_t = jobs::cluster::restore::DEFAULT_BUMP)]
+        bump_revision: u64,
+        /// Keep the source's revision (no bump, no compaction mark).
+        #[arg(long)]
+        no_bump: bool,
+        /// The source's log entries past its commit: drop them (as etcd --force-new-cluster) or keep them.
+        #[arg(long, value_enum, default_value = "drop")]
+        uncommitted: UncommittedArg,
+        /// A kubeadm etcd static pod manifest (/etc/kubernetes/manifests/etcd.yaml) of a member; repeat per node.
+        #[arg(long, value_name = "MANIFEST")]
+        kubeadm: Vec<PathBuf>,
+        /// The data dir's path on each node (default: the manifest's data hostPath + "-restored").
+        #[arg(long, value_name = "PATH")]
+        host_data_dir: Option<String>,
+        /// Follow this etcd release's rules (revisions, HashKV, restore layout); default: each member's writer's.
+        #[arg(long, value_name = "VERSION", value_parser = release_parser)]
+        etcd_version: Option<Release>,
+        /// Check and print the plan; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
+        write_out: ListFormat,
+    },
     /// Print shell completions to stdout (e.g. `etcd-forensics completions bash > /etc/bash_completion.d/etcd-forensics`).
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff) to stdout (e.g. `etcd-forensics man | man -l -`).
@@ -1080,6 +1157,57 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
                 eprintln!("warning: {p}");
             }
             Ok(if r.identical() && r.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Cmd::Cluster {
+            paths,
+            restore,
+            out: out_dir,
+            from,
+            members,
+            initial_cluster_token,
+            bump_revision,
+            no_bump,
+            uncommitted,
+            kubeadm,
+            host_data_dir,
+            etcd_version,
+            dry_run,
+            write_out,
+        } => {
+            if !restore {
+                if from.is_some() || !members.is_empty() || !kubeadm.is_empty() || dry_run {
+                    return Err(Failure::Run(etcd_forensics::Error::usage(
+                        "--from, --member, --kubeadm and --dry-run go with --restore --out DIR",
+                    )));
+                }
+                let r = jobs::cluster::analyze(&paths, &jobs::cluster::ClusterOptions { etcd_version })?;
+                output::cluster::print(out, &r, write_out.into())?;
+                return Ok(if r.outcome() == jobs::Outcome::Verified { ExitCode::SUCCESS } else { ExitCode::from(1) });
+            }
+            let mut parsed = Vec::new();
+            for m in &members {
+                let Some((n, u)) = m.split_once('=') else {
+                    return Err(Failure::Run(etcd_forensics::Error::usage(format!("--member {m:?}: expected NAME=PEER-URL"))));
+                };
+                parsed.push((n.to_string(), etcd_forensics::membership::parse_url(u)?));
+            }
+            let mut o = jobs::cluster::restore::ClusterRestoreOptions::new(paths, out_dir.unwrap_or_default());
+            o.from = from;
+            o.members = parsed;
+            o.token = initial_cluster_token;
+            o.bump_revision = if no_bump { 0 } else { bump_revision };
+            o.uncommitted = match uncommitted {
+                UncommittedArg::Drop => jobs::cluster::restore::Uncommitted::Drop,
+                UncommittedArg::Keep => jobs::cluster::restore::Uncommitted::Keep,
+            };
+            o.kubeadm = kubeadm;
+            o.host_data_dir = host_data_dir;
+            o.etcd_version = etcd_version;
+            o.layout = etcd_version.map(jobs::restore::EtcdLayout::for_release);
+            o.dry_run = dry_run;
+            let plan = jobs::cluster::restore::restore_cluster(&o)?;
+            output::cluster::print_restore(out, &plan, write_out.into())?;
+            Ok(ExitCode::SUCCESS)
         }
         Cmd::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "etcd-forensics", out);

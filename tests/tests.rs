@@ -12,6 +12,7 @@
 mod util;
 
 mod cli;
+mod cluster;
 mod damage;
 mod datadir;
 mod defrag;

@@ -2,6 +2,7 @@
 //! entries to a caller's sink as it reads them); none prints.
 
 pub mod check;
+pub mod cluster;
 pub mod defrag;
 pub mod diff;
 pub mod inspect;

@@ -6,6 +6,7 @@
 //! keys are only ever added.
 
 pub mod check;
+pub mod cluster;
 pub mod defrag;
 pub mod diff;
 pub mod inspect;
