@@ -283,7 +283,31 @@ fn scenario(version: &str) {
     let plan = json(&String::from_utf8_lossy(&out.stdout), "restore")["restore"].clone();
     let src_rev = plan["sourceRevision"].as_i64().unwrap();
     assert_eq!(plan["revision"].as_i64().unwrap(), src_rev + 1_000_000_000, "etcd {v}: {plan}");
-    assert!(src_rev <= named, "etcd {v}: {plan}");
+    // dropped uncommitted entries: the source is its committed state, as a
+    // restart alone would serve it; `keep` reaches its whole log's revision
+    let survivor = &r["members"][0];
+    assert_eq!(src_rev, survivor["revisionAtBoot"].as_i64().unwrap(), "etcd {v}: {plan} {survivor}");
+    let past_commit = survivor["uncommittedEntries"].as_u64().unwrap();
+    assert_eq!(plan["sourceLog"]["droppedUncommitted"].as_u64().unwrap(), past_commit, "etcd {v}: {plan}");
+    let dropped_listed = plan["sourceLog"]["leftOut"].as_array().unwrap().iter().filter(|e| e["committed"] == false).count();
+    assert_eq!(dropped_listed as u64, past_commit.min(1000), "etcd {v}: every dropped entry is listed: {plan}");
+    let keep = util::ours([
+        "cluster",
+        &dirs[2],
+        "--restore",
+        "--dry-run",
+        "--uncommitted",
+        "keep",
+        "--out",
+        &s(&tmp.path().join("kept")),
+        "--member",
+        "k=http://127.0.0.1:1",
+        "-w",
+        "json",
+    ]);
+    let kept = json(&util::assert_success(&keep), "keep")["restore"].clone();
+    assert_eq!(kept["sourceRevision"].as_i64().unwrap(), named, "etcd {v}: --uncommitted keep: {kept}");
+    assert!(!tmp.path().join("kept").exists(), "etcd {v}: --dry-run wrote nothing");
     let ic = plan["initialCluster"].as_str().unwrap().to_string();
     let handles: Vec<_> = ["m0", "m1", "m2"]
         .iter()

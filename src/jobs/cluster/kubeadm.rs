@@ -491,7 +491,9 @@ fn parse(text: &str) -> Result<Node, ManifestError> {
                     Node { kind: Kind::Map(entries), start, end, anchor, tag, flow, in_flow }
                 }
                 _ => {
-                    return Err(ManifestError::BadPosition { what: format!("unbalanced mapping at line {}", end.line) });
+                    return Err(ManifestError::BadPosition {
+                        what: format!("unbalanced mapping at line {}", end.line),
+                    });
                 }
             },
             Event::Alias(id) => Node { kind: Kind::Alias(id), start, end, anchor: 0, tag: None, flow: false, in_flow },
@@ -1242,7 +1244,13 @@ fn first_difference(want: &Node, got: &Node) -> Option<String> {
         (Kind::Scalar { value: a, style: s }, Kind::Scalar { value: b, style: t }) => {
             (a != b || s != t).then(|| format!("{b:?} at line {} (expected {a:?})", got.start.line))
         }
-        (Kind::Alias(a), Kind::Alias(b)) => if a == b { None } else { here() },
+        (Kind::Alias(a), Kind::Alias(b)) => {
+            if a == b {
+                None
+            } else {
+                here()
+            }
+        }
         (Kind::Seq(a), Kind::Seq(b)) => {
             if a.len() != b.len() {
                 return Some(format!(
