@@ -1187,7 +1187,9 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
             let mut parsed = Vec::new();
             for m in &members {
                 let Some((n, u)) = m.split_once('=') else {
-                    return Err(Failure::Run(etcd_forensics::Error::usage(format!("--member {m:?}: expected NAME=PEER-URL"))));
+                    return Err(Failure::Run(etcd_forensics::Error::usage(format!(
+                        "--member {m:?}: expected NAME=PEER-URL"
+                    ))));
                 };
                 parsed.push((n.to_string(), etcd_forensics::membership::parse_url(u)?));
             }

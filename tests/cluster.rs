@@ -78,7 +78,12 @@ struct Three {
 
 impl Three {
     fn initial_cluster(&self) -> String {
-        self.names.iter().enumerate().map(|(i, n)| format!("{n}={}", util::local_url(self.ports[3 + i]))).collect::<Vec<_>>().join(",")
+        self.names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!("{n}={}", util::local_url(self.ports[3 + i])))
+            .collect::<Vec<_>>()
+            .join(",")
     }
     fn start(&self) -> Vec<EtcdProcess> {
         let handles: Vec<_> = (0..3)
@@ -267,13 +272,18 @@ fn scenario(version: &str) {
     assert_eq!(r["startup"]["possible"], false, "etcd {v}: {r}");
     let named = r["members"][0]["revisionAfterCommit"].as_i64().unwrap();
     assert!(
-        r["reasons"].as_array().unwrap().iter().any(|x| x.as_str().unwrap().contains(&format!("revisions above {named} may be lost"))),
+        r["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x.as_str().unwrap().contains(&format!("revisions above {named} may be lost"))),
         "etcd {v}: {r}"
     );
 
     let new_ports = util::free_ports::<6>();
     let out_dir = tmp.path().join("restored");
-    let mut args: Vec<String> = vec!["cluster".into(), dirs[2].clone(), "--restore".into(), "--out".into(), s(&out_dir)];
+    let mut args: Vec<String> =
+        vec!["cluster".into(), dirs[2].clone(), "--restore".into(), "--out".into(), s(&out_dir)];
     for (i, n) in ["m0", "m1", "m2"].iter().enumerate() {
         args.extend(["--member".into(), format!("{n}={}", util::local_url(new_ports[3 + i]))]);
     }
@@ -289,7 +299,8 @@ fn scenario(version: &str) {
     assert_eq!(src_rev, survivor["revisionAtBoot"].as_i64().unwrap(), "etcd {v}: {plan} {survivor}");
     let past_commit = survivor["uncommittedEntries"].as_u64().unwrap();
     assert_eq!(plan["sourceLog"]["droppedUncommitted"].as_u64().unwrap(), past_commit, "etcd {v}: {plan}");
-    let dropped_listed = plan["sourceLog"]["leftOut"].as_array().unwrap().iter().filter(|e| e["committed"] == false).count();
+    let dropped_listed =
+        plan["sourceLog"]["leftOut"].as_array().unwrap().iter().filter(|e| e["committed"] == false).count();
     assert_eq!(dropped_listed as u64, past_commit.min(1000), "etcd {v}: every dropped entry is listed: {plan}");
     let keep = util::ours([
         "cluster",
@@ -332,10 +343,14 @@ fn scenario(version: &str) {
     for (k, val, r) in &acked {
         let served = kvs.iter().find(|kv| kv.0 == b64(k));
         if *r <= src_rev {
-            let kv = served.unwrap_or_else(|| panic!("etcd {v}: acknowledged {k} at {r} not served (source {src_rev})"));
+            let kv =
+                served.unwrap_or_else(|| panic!("etcd {v}: acknowledged {k} at {r} not served (source {src_rev})"));
             assert_eq!((kv.1.as_str(), kv.3), (b64(val).as_str(), *r), "etcd {v}: {k}");
         } else {
-            assert!(served.is_none() && *r > named.min(src_rev), "etcd {v}: {k} at {r}: source {src_rev}, named {named}");
+            assert!(
+                served.is_none() && *r > named.min(src_rev),
+                "etcd {v}: {k} at {r}: source {src_rev}, named {named}"
+            );
         }
     }
     assert!(put_rev(&booted[2], "/after/restore", "ok", 20).is_some(), "etcd {v}: the new cluster takes writes");
@@ -424,8 +439,10 @@ fn kubeadm_manifests() {
     use etcd_forensics::jobs::cluster::kubeadm;
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("restore");
-    let inputs: Vec<PathBuf> =
-        ["etcd.yaml", "etcd-node2.yaml", "etcd-node3.yaml"].iter().map(|f| util::repo_root().join("testdata/kubeadm").join(f)).collect();
+    let inputs: Vec<PathBuf> = ["etcd.yaml", "etcd-node2.yaml", "etcd-node3.yaml"]
+        .iter()
+        .map(|f| util::repo_root().join("testdata/kubeadm").join(f))
+        .collect();
     let snapshot = util::fixture("v3.5.1/snapshot.db");
     let mut args = vec!["cluster".to_string(), s(&snapshot), "--restore".into(), "--out".into(), s(&out_dir)];
     for i in &inputs {
@@ -441,7 +458,10 @@ fn kubeadm_manifests() {
     assert!(token.starts_with("etcd-forensics-") && token.len() > 20, "{token}");
     assert!(out_dir.join("STEPS.txt").is_file());
     let steps = std::fs::read_to_string(out_dir.join("STEPS.txt")).unwrap();
-    assert!(steps.contains("kube-apiserver.yaml") && steps.find("mv ").unwrap() < steps.find("put ").unwrap(), "{steps}");
+    assert!(
+        steps.contains("kube-apiserver.yaml") && steps.find("mv ").unwrap() < steps.find("put ").unwrap(),
+        "{steps}"
+    );
     for (i, input) in inputs.iter().enumerate() {
         let name = format!("cp-{}", i + 1);
         let before = std::fs::read_to_string(input).unwrap();

@@ -46,8 +46,18 @@ pub fn print(w: &mut dyn Write, r: &ClusterReport, how: WriteOut) -> io::Result<
         return writeln!(w, "{}", serde_json::to_string(r).unwrap_or_default());
     }
     let header = [
-        "path", "name", "member id", "verdict", "starts", "applied", "commit", "last index", "revision", "compact",
-        "hashkv", "behind",
+        "path",
+        "name",
+        "member id",
+        "verdict",
+        "starts",
+        "applied",
+        "commit",
+        "last index",
+        "revision",
+        "compact",
+        "hashkv",
+        "behind",
     ];
     let rows: Vec<Vec<String>> = r
         .members
@@ -86,7 +96,11 @@ pub fn print(w: &mut dyn Write, r: &ClusterReport, how: WriteOut) -> io::Result<
         } else {
             format!("{} different clusters ({})", r.cluster_ids.len(), r.cluster_ids.join(", "))
         },
-        if r.consistent { "consistent".to_string() } else { format!("DIVERGES at revision {}", opt(r.first_divergent_revision)) },
+        if r.consistent {
+            "consistent".to_string()
+        } else {
+            format!("DIVERGES at revision {}", opt(r.first_divergent_revision))
+        },
         match (r.hash_kv_revision, r.hash_kv_agree) {
             (Some(rev), Some(true)) => format!("; HashKV at revision {rev} agrees"),
             (Some(rev), _) => format!("; HashKV at revision {rev} DIFFERS"),
@@ -172,10 +186,22 @@ pub fn print_restore(w: &mut dyn Write, p: &ClusterRestorePlan, how: WriteOut) -
         serde_json::to_value(p.layout).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
     )?;
     for m in &p.members {
-        writeln!(w, "  member {} ({}), data dir {} -> {} on its node", m.name, m.member_id, m.data_dir.display(), m.host_data_dir)?;
+        writeln!(
+            w,
+            "  member {} ({}), data dir {} -> {} on its node",
+            m.name,
+            m.member_id,
+            m.data_dir.display(),
+            m.host_data_dir
+        )?;
         writeln!(w, "    {}", m.flags.join(" "))?;
         if let Some(mp) = &m.manifest {
-            writeln!(w, "    manifest {}: {}", mp.display(), m.manifest_changes.iter().map(|c| c.field.clone()).collect::<Vec<_>>().join(", "))?;
+            writeln!(
+                w,
+                "    manifest {}: {}",
+                mp.display(),
+                m.manifest_changes.iter().map(|c| c.field.clone()).collect::<Vec<_>>().join(", ")
+            )?;
         }
     }
     writeln!(w, "steps{}:", if p.dry_run { "" } else { " (also in STEPS.txt)" })?;

@@ -239,7 +239,8 @@ fn open_member(path: &Path, opts: &ClusterOptions) -> Opened {
     };
     let findings = match kind {
         InputKind::DataDir => {
-            let d = match datadir::diagnose(path, &datadir::Options { wal_dir: None, etcd_version: opts.etcd_version }) {
+            let d = match datadir::diagnose(path, &datadir::Options { wal_dir: None, etcd_version: opts.etcd_version })
+            {
                 Ok(d) => d,
                 Err(e) => {
                     r.error = Some(e.to_string());
@@ -435,7 +436,8 @@ pub fn analyze(paths: &[PathBuf], opts: &ClusterOptions) -> Result<ClusterReport
         let comparable = (0..n).filter(|&j| j != i && opened[j].digests.is_some() && in_main(&opened[j])).count();
         let agree = comparable.saturating_sub(disagree);
         if disagree > 0 {
-            first_divergent = first_divergent.min(row.iter().flatten().min().copied()).or(row.iter().flatten().min().copied());
+            first_divergent =
+                first_divergent.min(row.iter().flatten().min().copied()).or(row.iter().flatten().min().copied());
             // strictly more disagreement than agreement (a tie between two
             // members marks both, since the files cannot tell who is right)
             if disagree > agree || (disagree == agree && n == 2) {
@@ -445,7 +447,8 @@ pub fn analyze(paths: &[PathBuf], opts: &ClusterOptions) -> Result<ClusterReport
         }
     }
     if let Some(r) = first_divergent {
-        let who: Vec<String> = (0..n).filter(|&i| divergent[i]).map(|i| opened[i].report.path.display().to_string()).collect();
+        let who: Vec<String> =
+            (0..n).filter(|&i| divergent[i]).map(|i| opened[i].report.path.display().to_string()).collect();
         reasons.push(format!(
             "histories diverge at revision {r}: {} disagree{} with the others; compare the values with `etcd-forensics diff A B`",
             if who.is_empty() { "members".to_string() } else { who.join(", ") },
@@ -504,7 +507,8 @@ pub fn analyze(paths: &[PathBuf], opts: &ClusterOptions) -> Result<ClusterReport
     let mut best_is_complete = false;
     if let Some(b) = best {
         let br = opened[b].report.clone();
-        let label = br.name.clone().map_or_else(|| br.path.display().to_string(), |nm| format!("{nm} ({})", br.path.display()));
+        let label =
+            br.name.clone().map_or_else(|| br.path.display().to_string(), |nm| format!("{nm} ({})", br.path.display()));
         let (t, i, _) = up_to_date_key(&br);
         let rev = br.revision_after_commit.or(br.revision).unwrap_or(0);
         if !br.will_start {
@@ -557,14 +561,18 @@ pub fn analyze(paths: &[PathBuf], opts: &ClusterOptions) -> Result<ClusterReport
             }
         }
     } else {
-        reasons.push("no member's db can be read: there is no source to restore from; try `etcd-forensics salvage` on each".into());
+        reasons.push(
+            "no member's db can be read: there is no source to restore from; try `etcd-forensics salvage` on each"
+                .into(),
+        );
     }
 
     // Restarting as is.
     let all_start = opened.iter().all(|o| o.report.will_start && o.report.error.is_none());
     let all_present = quorum.as_ref().is_some_and(|q| q.present.len() == q.voters);
     let intact = all_start && same_cluster && consistent && all_present;
-    let start_order: Vec<PathBuf> = order.iter().filter(|&&i| candidate(i)).map(|&i| opened[i].report.path.clone()).collect();
+    let start_order: Vec<PathBuf> =
+        order.iter().filter(|&&i| candidate(i)).map(|&i| opened[i].report.path.clone()).collect();
     let startup = match &quorum {
         Some(q) if q.formed && consistent => Startup {
             possible: true,

@@ -207,7 +207,11 @@ fn fsync_dir(p: &Path) -> Result<()> {
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| Error::io("writing the new cluster", path, &e))?;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| Error::io("writing the new cluster", path, &e))?;
     f.write_all(bytes).and_then(|()| f.sync_all()).map_err(|e| Error::io("writing the new cluster", path, &e))
 }
 
@@ -242,11 +246,14 @@ pub fn restore_cluster(opts: &ClusterRestoreOptions) -> Result<ClusterRestorePla
     let (source, source_reason) = match &opts.from {
         Some(f) => (f.clone(), "chosen with --from".to_string()),
         None => match &analysis.best {
-            Some(b) => (
-                b.clone(),
-                analysis.reasons.iter().find(|r| r.starts_with("best source")).cloned().unwrap_or_default(),
-            ),
-            None => return Err(usage("no member can be the source (see `cluster` without --restore); name one with --from")),
+            Some(b) => {
+                (b.clone(), analysis.reasons.iter().find(|r| r.starts_with("best source")).cloned().unwrap_or_default())
+            }
+            None => {
+                return Err(usage(
+                    "no member can be the source (see `cluster` without --restore); name one with --from",
+                ));
+            }
         },
     };
     let src_report = analysis
@@ -308,7 +315,9 @@ pub fn restore_cluster(opts: &ClusterRestoreOptions) -> Result<ClusterRestorePla
         }
     }
     if members.is_empty() {
-        return Err(usage("no members: give --member NAME=PEER-URL for each new member (the source has no member list)"));
+        return Err(usage(
+            "no members: give --member NAME=PEER-URL for each new member (the source has no member list)",
+        ));
     }
     let mut names: Vec<&str> = members.iter().map(|(n, _)| n.as_str()).collect();
     names.sort_unstable();
@@ -317,7 +326,9 @@ pub fn restore_cluster(opts: &ClusterRestoreOptions) -> Result<ClusterRestorePla
     }
     for (n, _) in &members {
         if n.is_empty() || n.contains(['/', '\\', '\0']) || n == "." || n == ".." || n == "manifests" {
-            return Err(usage(format!("{n:?}: not usable as a member name (it names the member's directory under --out)")));
+            return Err(usage(format!(
+                "{n:?}: not usable as a member name (it names the member's directory under --out)"
+            )));
         }
     }
     for m in &manifests {
@@ -330,10 +341,15 @@ pub fn restore_cluster(opts: &ClusterRestoreOptions) -> Result<ClusterRestorePla
     let token = opts.token.clone().unwrap_or_else(new_token);
 
     // The source state, as a verified snapshot file in a temporary dir.
-    let work = tempfile::Builder::new().prefix(".etcd-forensics-cluster-").tempdir_in(&parent).map_err(|e| Error::io("writing the new cluster", &parent, &e))?;
+    let work = tempfile::Builder::new()
+        .prefix(".etcd-forensics-cluster-")
+        .tempdir_in(&parent)
+        .map_err(|e| Error::io("writing the new cluster", &parent, &e))?;
     let (snapshot, skip_hash, source_log) = match src_report.kind {
         InputKind::Snapshot => {
-            let with_trailer = crate::mvcc::scan::has_trailer(fs::metadata(&source).map_err(|e| Error::io("writing the new cluster", &source, &e))?.len());
+            let with_trailer = crate::mvcc::scan::has_trailer(
+                fs::metadata(&source).map_err(|e| Error::io("writing the new cluster", &source, &e))?.len(),
+            );
             (source.clone(), !with_trailer, None)
         }
         InputKind::DataDir => {
@@ -405,7 +421,9 @@ pub fn restore_cluster(opts: &ClusterRestoreOptions) -> Result<ClusterRestorePla
         let host = match (&opts.host_data_dir, manifest.and_then(|m| m.facts.host_data_dir.clone())) {
             (Some(h), _) => h.clone(),
             (None, Some(h)) => format!("{}-restored", h.trim_end_matches('/')),
-            (None, None) => std::path::absolute(&opts.out).unwrap_or_else(|_| opts.out.clone()).join(name).display().to_string(),
+            (None, None) => {
+                std::path::absolute(&opts.out).unwrap_or_else(|_| opts.out.clone()).join(name).display().to_string()
+            }
         };
         let member_id = plans
             .get(i)
@@ -446,7 +464,8 @@ pub fn restore_cluster(opts: &ClusterRestoreOptions) -> Result<ClusterRestorePla
                 )
                 .map_err(|e| usage(format!("{}: {e}", m.path.display())))?;
                 edited.push((name.clone(), e.text));
-                let changes = e.changes.into_iter().map(|c| ManifestChange { field: c.field, old: c.old, new: c.new }).collect();
+                let changes =
+                    e.changes.into_iter().map(|c| ManifestChange { field: c.field, old: c.old, new: c.new }).collect();
                 (Some(opts.out.join("manifests").join(name).join("etcd.yaml")), changes)
             }
             None => (None, Vec::new()),
@@ -524,7 +543,10 @@ fn steps_for(members: &[MemberPlan], out: &Path, kubeadm: bool) -> Vec<String> {
     if kubeadm {
         s.push("on every control-plane node: stop the API server and etcd by moving their static pod manifests away: `mkdir -p /root/manifests-before-restore && mv /etc/kubernetes/manifests/kube-apiserver.yaml /etc/kubernetes/manifests/etcd.yaml /root/manifests-before-restore/`; wait until `crictl ps` lists neither".into());
     } else {
-        s.push("stop every etcd member of the old cluster (and every client that writes to it, e.g. the API servers)".into());
+        s.push(
+            "stop every etcd member of the old cluster (and every client that writes to it, e.g. the API servers)"
+                .into(),
+        );
     }
     for m in members {
         let here = std::path::absolute(&m.data_dir).is_ok_and(|p| p.display().to_string() == m.host_data_dir);
@@ -545,7 +567,11 @@ fn steps_for(members: &[MemberPlan], out: &Path, kubeadm: bool) -> Vec<String> {
     if kubeadm {
         for m in members {
             if let Some(p) = &m.manifest {
-                s.push(format!("on {}'s node: put {} in place as /etc/kubernetes/manifests/etcd.yaml", m.name, p.display()));
+                s.push(format!(
+                    "on {}'s node: put {} in place as /etc/kubernetes/manifests/etcd.yaml",
+                    m.name,
+                    p.display()
+                ));
             }
         }
         s.push("wait until every member is healthy: `etcdctl endpoint health --cluster` (with the etcd client certificates)".into());
@@ -557,6 +583,9 @@ fn steps_for(members: &[MemberPlan], out: &Path, kubeadm: bool) -> Vec<String> {
         }
         s.push("start the members together (a quorum must be up to elect a leader); check `etcdctl endpoint status --cluster`".into());
     }
-    s.push(format!("keep the old data dirs until the new cluster has been verified; {} can be deleted afterwards", out.display()));
+    s.push(format!(
+        "keep the old data dirs until the new cluster has been verified; {} can be deleted afterwards",
+        out.display()
+    ));
     s
 }
