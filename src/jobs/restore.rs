@@ -231,7 +231,7 @@ fn usage(msg: impl Into<String>) -> Error {
 }
 
 /// Is `dir` absent, or an empty directory?
-fn absent_or_empty(dir: &Path) -> Result<bool> {
+pub(crate) fn absent_or_empty(dir: &Path) -> Result<bool> {
     match fs::read_dir(dir) {
         Ok(mut it) => Ok(it.next().is_none()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
@@ -324,7 +324,7 @@ fn existing_parent(data_dir: &Path) -> Option<PathBuf> {
 }
 
 /// The directory `path` lives in (`.` for a bare name).
-fn parent_dir(path: &Path) -> PathBuf {
+pub(crate) fn parent_dir(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -618,7 +618,7 @@ fn mkdir_private(path: &Path) -> Result<()> {
     b.create(path).map_err(io_err("create directory", path))
 }
 
-fn fsync_dir(path: &Path) -> Result<()> {
+pub(crate) fn fsync_dir(path: &Path) -> Result<()> {
     File::open(path).and_then(|f| f.sync_all()).map_err(io_err("fsync directory", path))
 }
 

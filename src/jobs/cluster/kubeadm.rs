@@ -83,7 +83,7 @@ pub struct ManifestEdit {
 }
 
 /// One field [`edit`] set.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FieldChange {
     /// which field: a flag (`--initial-cluster`) or the data volume's path
     /// (`volumes[etcd-data].hostPath.path`)

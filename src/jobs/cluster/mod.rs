@@ -202,6 +202,8 @@ struct Opened {
     /// Digests of every main revision from its compact revision + 1 to its
     /// current revision (`None`: db unreadable).
     digests: Option<Vec<RevDigest>>,
+    /// The mapped db, kept for HashKV once the shared revision is known.
+    input: Option<inspect::Input>,
 }
 
 fn open_member(path: &Path, opts: &ClusterOptions) -> Opened {
@@ -244,7 +246,7 @@ fn open_member(path: &Path, opts: &ClusterOptions) -> Opened {
                 Ok(d) => d,
                 Err(e) => {
                     r.error = Some(e.to_string());
-                    return Opened { report: r, digests: None };
+                    return Opened { report: r, digests: None, input: None };
                 }
             };
             r.verdict = d.verdict;
@@ -296,7 +298,7 @@ fn open_member(path: &Path, opts: &ClusterOptions) -> Opened {
             }
             Err(e) => {
                 r.error = Some(e.to_string());
-                return Opened { report: r, digests: None };
+                return Opened { report: r, digests: None, input: None };
             }
         },
     };
@@ -309,14 +311,14 @@ fn open_member(path: &Path, opts: &ClusterOptions) -> Opened {
         Ok(i) => i,
         Err(e) => {
             r.error.get_or_insert(e.to_string());
-            return Opened { report: r, digests: None };
+            return Opened { report: r, digests: None, input: None };
         }
     };
     let store = match input.store_for(opts.etcd_version) {
         Ok(s) => s,
         Err(e) => {
             r.error.get_or_insert(e.to_string());
-            return Opened { report: r, digests: None };
+            return Opened { report: r, digests: None, input: None };
         }
     };
     r.revision = Some(store.current);
@@ -334,12 +336,12 @@ fn open_member(path: &Path, opts: &ClusterOptions) -> Opened {
         r.name = r.members.iter().find(|m| &format!("{:x}", m.id) == id).map(|m| m.name.clone());
     }
     let (digests, _) = store.digests(store.compact.max(0) + 1, store.current);
-    Opened { report: r, digests: Some(digests) }
+    drop(store);
+    Opened { report: r, digests: Some(digests), input: Some(input) }
 }
 
-/// HashKV of `path`'s db at `rev`.
-fn hash_kv_of(path: &Path, rev: i64, opts: &ClusterOptions) -> Option<u32> {
-    let input = inspect::open(path).ok()?;
+/// HashKV of an opened member's db at `rev`.
+fn hash_kv_of(input: &inspect::Input, rev: i64, opts: &ClusterOptions) -> Option<u32> {
     let store = input.store_for(opts.etcd_version).ok()?;
     store.hashkv(rev).ok().map(|h| h.hash.hash)
 }
@@ -467,7 +469,7 @@ pub fn analyze(paths: &[PathBuf], opts: &ClusterOptions) -> Result<ClusterReport
     };
     if let Some(rev) = hash_kv_revision {
         for o in opened.iter_mut().filter(|o| o.digests.is_some()) {
-            o.report.hash_kv = hash_kv_of(&o.report.path, rev, opts);
+            o.report.hash_kv = o.input.as_ref().and_then(|i| hash_kv_of(i, rev, opts));
         }
     }
     let hashes: Vec<u32> = opened.iter().filter(|o| in_main(o)).filter_map(|o| o.report.hash_kv).collect();

@@ -30,10 +30,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::kubeadm::{self, ManifestEdit};
+use super::kubeadm::{self, FieldChange, ManifestEdit};
 use super::{ClusterOptions, ClusterReport, InputKind, analyze};
 use crate::error::{Error, Result};
-use crate::jobs::restore::{self as single, EtcdLayout, RestoreOptions, RestorePlan};
+use crate::jobs::restore::{
+    self as single, EtcdLayout, RestoreOptions, RestorePlan, absent_or_empty, fsync_dir, parent_dir,
+};
 use crate::jobs::salvage::{self, SalvageOptions, wal::WalEntry};
 use crate::membership;
 use crate::mvcc::version::Release;
@@ -99,14 +101,6 @@ impl ClusterRestoreOptions {
     }
 }
 
-/// A field of the kubeadm manifest that was changed.
-#[derive(Debug, Clone, Serialize)]
-pub struct ManifestChange {
-    pub field: String,
-    pub old: Option<String>,
-    pub new: String,
-}
-
 /// One new member.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -124,7 +118,7 @@ pub struct MemberPlan {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub manifest: Option<PathBuf>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub manifest_changes: Vec<ManifestChange>,
+    pub manifest_changes: Vec<FieldChange>,
 }
 
 /// What the source's log added, and what it left out.
@@ -175,13 +169,6 @@ fn usage(msg: impl Into<String>) -> Error {
     Error::usage(msg)
 }
 
-fn absent_or_empty(dir: &Path) -> bool {
-    match fs::read_dir(dir) {
-        Ok(mut it) => it.next().is_none(),
-        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
-    }
-}
-
 /// A new `--initial-cluster-token`: random, so that members of the old
 /// cluster can never talk to the new one.
 fn new_token() -> String {
@@ -192,18 +179,6 @@ fn new_token() -> String {
         b = ((t as u64) ^ (u64::from(std::process::id()) << 32)).to_be_bytes();
     }
     format!("etcd-forensics-{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>())
-}
-
-/// The parent directory of `p` (`.` for a bare name).
-fn parent_of(p: &Path) -> PathBuf {
-    match p.parent() {
-        Some(x) if !x.as_os_str().is_empty() => x.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-fn fsync_dir(p: &Path) -> Result<()> {
-    fs::File::open(p).and_then(|f| f.sync_all()).map_err(|e| Error::io("writing the new cluster", p, &e))
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -276,10 +251,10 @@ pub fn restore_cluster(opts: &ClusterRestoreOptions) -> Result<ClusterRestorePla
 
     // The output must not exist (or be an empty directory); checked again
     // at the rename.
-    if !absent_or_empty(&opts.out) {
+    if !absent_or_empty(&opts.out)? {
         return Err(usage(format!("{}: exists and is not empty; name a new directory with --out", opts.out.display())));
     }
-    let parent = parent_of(&opts.out);
+    let parent = parent_dir(&opts.out);
     if !parent.is_dir() {
         return Err(usage(format!("{}: the parent directory does not exist", parent.display())));
     }
@@ -464,9 +439,7 @@ pub fn restore_cluster(opts: &ClusterRestoreOptions) -> Result<ClusterRestorePla
                 )
                 .map_err(|e| usage(format!("{}: {e}", m.path.display())))?;
                 edited.push((name.clone(), e.text));
-                let changes =
-                    e.changes.into_iter().map(|c| ManifestChange { field: c.field, old: c.old, new: c.new }).collect();
-                (Some(opts.out.join("manifests").join(name).join("etcd.yaml")), changes)
+                (Some(opts.out.join("manifests").join(name).join("etcd.yaml")), e.changes)
             }
             None => (None, Vec::new()),
         };
