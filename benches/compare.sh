@@ -24,6 +24,11 @@
 # then (ours only: etcdutl has no offline get), $REPS times each:
 #   ours-get-json  etcd-forensics get FILE "" --prefix -w json   (every key and value, base64)
 #   ours-get-keys  etcd-forensics get FILE "" --prefix --keys-only
+# then (ours only), $REPS times each:
+#   ours-space     etcd-forensics space -w json FILE
+#   ours-report    etcd-forensics report FILE --output F.html  (check + space + Kubernetes + SHA-256)
+#   ours-report-nohash  ... report --no-hash (without the SHA-256 of the file)
+#   with the ratio report / space (the target: at most 1.5x)
 # then, $RESTORE_REPS times each, with a fresh output dir every run:
 #   ours-restore     etcd-forensics restore FILE --data-dir D [--skip-hash-check for a raw db]
 #   etcdutl-restore  etcdutl snapshot restore FILE --data-dir D [same flag]
@@ -167,6 +172,13 @@ elif cmd == "report":  # report <file size> <samples.tsv>: per command medians a
     u = med.get("etcdutl")
     if u is None and "ours-get-json" in med:  # get timings: ours only
         sys.exit(0)
+    if u is None and "ours-space" in med:  # report vs space (issue: report <= 1.5x space)
+        sp, rp = med["ours-space"], med["ours-report"]
+        print(f"  cost ratio ours-report / ours-space: wall {rp[0] / sp[0]:.2f}x, cpu {rp[1] / sp[1]:.2f}x (target: wall <= 1.5x)")
+        if "ours-report-nohash" in med:
+            rn = med["ours-report-nohash"]
+            print(f"  cost ratio ours-report-nohash / ours-space: wall {rn[0] / sp[0]:.2f}x, cpu {rn[1] / sp[1]:.2f}x")
+        sys.exit(0)
     if u is None:  # restore timings
         o, e = med["ours-restore"], med["etcdutl-restore"]
         print(f"  speed ratio etcdutl-restore / ours-restore: wall {e[0] / o[0]:.2f}x, cpu {e[1] / o[1]:.2f}x")
@@ -307,6 +319,19 @@ for f in "${FILES[@]}"; do
     echo "  get --prefix over the whole db: $(stat -c %s "$WORK/get.json") bytes of JSON, $(grep -c . "$WORK/get.keys") keys"
     py report "$size" "$SAMPLES"
     rm -f "$WORK/get.json" "$WORK/get.keys"
+
+    SAMPLES=$WORK/report.tsv
+    : >"$SAMPLES"
+    for ((r = 1; r <= REPS; r++)); do
+        run ours-space "$WORK/space.json" "$OURS" space -w json "$f"
+        rm -f "$WORK/report.html"
+        run ours-report "$WORK/report.txt" "$OURS" report "$f" --output "$WORK/report.html"
+        rm -f "$WORK/report.html"
+        run ours-report-nohash "$WORK/report.txt" "$OURS" report --no-hash "$f" --output "$WORK/report.html"
+    done
+    echo "  report: $(stat -c %s "$WORK/report.html") bytes of HTML"
+    py report "$size" "$SAMPLES"
+    rm -f "$WORK/report.html" "$WORK/space.json"
 
     if ((RESTORE_REPS > 0)); then
         extra=()

@@ -828,6 +828,40 @@ etcd-forensics cluster survivor --restore --from survivor --out /restore --membe
         #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
         write_out: ListFormat,
     },
+    /// One self-contained HTML page of a data dir, a db file or several members, to look at and attach to an incident.
+    #[command(
+        long_about = "Write one self-contained HTML file about a data dir, a db or snapshot file, or several \
+members' data dirs: the verdict first (clean, repairable or damaged; whether etcd will start; what to do), \
+then every finding grouped by file (the same findings `check -w json` gives, with severity, offset, page, \
+meaning and action), a timeline in SVG (raft index: WAL segments with their damage, .snap files, WAL \
+snapshot records, the db's consistent index, the commit and the last index; revisions: compact, current \
+and after start; one lane per member), where the space goes (a treemap of the key bucket by prefix with \
+current, superseded and tombstone bytes, pages by type, the defrag estimate: `space`'s numbers), a \
+Kubernetes summary when /registry/ keys exist (objects per resource and namespace, the largest objects, \
+what is encrypted at rest; values are never shown), and a header with the tool version, the time, and \
+every input file with its size and SHA-256.\n\n\
+The page loads nothing (inline CSS and SVG, no script, a Content-Security-Policy that forbids scripts \
+and requests), reads the same with JavaScript off, and prints. Everything taken from the files is \
+escaped: a key `<script>` renders as text. The output file must not exist; it is written under a \
+temporary name, fsynced, then renamed. SOURCE_DATE_EPOCH, when set, is the time the report shows.\n\n\
+Examples:\n  etcd-forensics report /var/lib/etcd --output incident.html\n  etcd-forensics report snapshot.db -o snapshot.html\n  \
+etcd-forensics report node1/etcd node2/etcd node3/etcd -o cluster.html",
+        after_help = "EXIT CODES:\n  0  report written; everything verified\n  1  report written; damage found (or, with several members, the cluster is not intact)\n  2  could not run: bad usage, unreadable path, output file exists"
+    )]
+    Report {
+        /// A data dir, a db or snapshot file, or several members' data dirs.
+        #[arg(required = true, num_args = 1..)]
+        paths: Vec<PathBuf>,
+        /// The HTML file to write (must not exist).
+        #[arg(short = 'o', long, value_name = "FILE.html")]
+        output: PathBuf,
+        /// Follow this etcd release's rules (default: the writer's).
+        #[arg(long, value_name = "VERSION", value_parser = release_parser)]
+        etcd_version: Option<Release>,
+        /// Leave out the SHA-256 of the input files (most of the cost on a GiB-scale db).
+        #[arg(long)]
+        no_hash: bool,
+    },
     /// Print shell completions to stdout (e.g. `etcd-forensics completions bash > /etc/bash_completion.d/etcd-forensics`).
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff) to stdout (e.g. `etcd-forensics man | man -l -`).
@@ -1101,7 +1135,12 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
         Cmd::Space { path, prefix_depth, top, write_out } => {
             let input = inspect::open(&path)?;
             let r = with_progress(&input.db_path, |progress| {
-                let opts = jobs::space::SpaceOptions { prefix_depth: usize::from(prefix_depth), top, progress };
+                let opts = jobs::space::SpaceOptions {
+                    prefix_depth: usize::from(prefix_depth),
+                    top,
+                    progress,
+                    kubernetes: false,
+                };
                 jobs::space::space(&input, &opts)
             })?;
             let mut out = io::BufWriter::new(out);
@@ -1157,6 +1196,30 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
                 eprintln!("warning: {p}");
             }
             Ok(if r.identical() && r.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Cmd::Report { paths, output, etcd_version, no_hash } => {
+            if output.exists() {
+                return Err(Failure::Run(etcd_forensics::Error::usage(format!(
+                    "{}: already exists; give a new file name (reports are never written over)",
+                    output.display()
+                ))));
+            }
+            let generated_at = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.trim().parse::<i64>().ok());
+            let db = paths
+                .first()
+                .map(|p| if p.is_dir() { p.join("member/snap/db") } else { p.clone() })
+                .unwrap_or_default();
+            let r = with_progress(&db, |progress| {
+                jobs::report::build(
+                    &paths,
+                    &jobs::report::ReportOptions { etcd_version, generated_at, progress, no_hash },
+                )
+            })?;
+            let html = output::html::render(&r);
+            jobs::report::write_new_file(&output, html.as_bytes())?;
+            let verdict = r.subjects.iter().map(|s| s.check.verdict()).collect::<Vec<_>>().join(", ");
+            writeln!(out, "wrote {} ({} bytes): {verdict}", output.display(), html.len())?;
+            Ok(code(r.outcome()))
         }
         Cmd::Cluster {
             paths,

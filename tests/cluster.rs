@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::util::{self, EtcdBins, EtcdOptions, EtcdProcess};
+use crate::util::{self, EtcdOptions, EtcdProcess, Three, put_rev};
 
 fn s(p: &Path) -> String {
     p.display().to_string()
@@ -48,58 +48,10 @@ fn cluster_json(args: &[String]) -> (Option<i32>, Value) {
     (out.status.code(), v)
 }
 
-/// `put` acknowledged: the revision of the write (retried while a leader
-/// is elected; `None` if it never succeeded).
-fn put_rev(p: &EtcdProcess, k: &str, v: &str, tries: usize) -> Option<i64> {
-    for _ in 0..tries {
-        let out = p.etcdctl(["put", k, v, "-w", "json"]);
-        if out.status.success() {
-            let j = json(&String::from_utf8_lossy(&out.stdout), "put");
-            return j["header"]["revision"].as_i64();
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    None
-}
-
 fn status(p: &EtcdProcess) -> (i64, u64) {
     let v = json(&util::assert_success(&p.etcdctl(["endpoint", "status", "-w", "json"])), "endpoint status");
     let st = &v[0]["Status"];
     (st["header"]["revision"].as_i64().unwrap(), st["leader"].as_u64().unwrap())
-}
-
-struct Three {
-    bins: EtcdBins,
-    dirs: Vec<PathBuf>,
-    ports: [u16; 6],
-    names: [&'static str; 3],
-    token: String,
-}
-
-impl Three {
-    fn initial_cluster(&self) -> String {
-        self.names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| format!("{n}={}", util::local_url(self.ports[3 + i])))
-            .collect::<Vec<_>>()
-            .join(",")
-    }
-    fn start(&self) -> Vec<EtcdProcess> {
-        let handles: Vec<_> = (0..3)
-            .map(|i| {
-                let opts = EtcdOptions::new(self.names[i])
-                    .ports(self.ports[i], self.ports[3 + i])
-                    .arg("--initial-cluster")
-                    .arg(self.initial_cluster())
-                    .arg("--initial-cluster-token")
-                    .arg(&self.token);
-                let (bins, dir) = (self.bins.clone(), self.dirs[i].clone());
-                std::thread::spawn(move || EtcdProcess::start_with(&bins, &dir, &opts))
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    }
 }
 
 /// All keys with their revisions, as the live server serves them.
@@ -150,13 +102,7 @@ fn scenario(version: &str) {
     let Some(bins) = util::require_version(version) else { return };
     let v = bins.version;
     let tmp = tempfile::tempdir().unwrap();
-    let three = Three {
-        bins: bins.clone(),
-        dirs: ["n0", "n1", "n2"].iter().map(|n| tmp.path().join(n)).collect(),
-        ports: util::free_ports::<6>(),
-        names: ["n0", "n1", "n2"],
-        token: format!("cluster-test-{v}"),
-    };
+    let three = Three::new(&bins, tmp.path(), &format!("cluster-test-{v}"));
     let dirs: Vec<String> = three.dirs.iter().map(|d| s(d)).collect();
 
     // 1. clean stop.
@@ -168,10 +114,7 @@ fn scenario(version: &str) {
     }
     let last = acked.last().unwrap().2;
     // a planned shutdown: every member gets SIGTERM at once
-    let stops: Vec<_> = procs.into_iter().map(|mut p| std::thread::spawn(move || p.stop())).collect();
-    for h in stops {
-        h.join().unwrap();
-    }
+    util::stop_all(procs);
     let (code, r) = cluster_json(&dirs);
     assert_eq!(code, Some(0), "etcd {v}: {r}");
     assert_eq!(r["intact"], true, "etcd {v}: {r}");

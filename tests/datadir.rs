@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::util::{self, EtcdBins, EtcdProcess};
+use crate::util::{self, EtcdBins, EtcdProcess, record_offsets, wal_segments};
 
 fn check_json(dir: &Path, extra: &[&str]) -> (i32, Value) {
     let mut args = vec!["check".to_string(), "-w".into(), "json".into()];
@@ -131,33 +131,6 @@ fn member(bins: &EtcdBins, n: usize, extra: &[&str]) -> (tempfile::TempDir, Path
     }
     p.stop();
     (tmp, data)
-}
-
-fn wal_segments(data: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(data.join("member/wal"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "wal"))
-        .collect();
-    v.sort();
-    v
-}
-
-/// Offsets of the records of a WAL segment (framing only).
-fn record_offsets(b: &[u8]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut off = 0;
-    while off + 8 <= b.len() {
-        let w = u64::from_le_bytes(b[off..off + 8].try_into().unwrap());
-        if w == 0 {
-            break;
-        }
-        let n = (w & 0x00FF_FFFF_FFFF_FFFF) as usize;
-        let pad = if w >> 63 == 1 { ((w >> 56) & 7) as usize } else { 0 };
-        out.push((off, n));
-        off += 8 + n + pad;
-    }
-    out
 }
 
 #[test]

@@ -21,6 +21,7 @@ mod inspect;
 mod k8s;
 #[path = "k8s_objects.rs"]
 mod k8s_objects;
+mod report;
 mod restore;
 mod salvage;
 mod space;

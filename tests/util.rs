@@ -748,3 +748,105 @@ pub fn read_buckets(db: &Path) -> Buckets {
     );
     r.buckets.into_iter().map(|b| (String::from_utf8_lossy(b.name).into_owned(), b.sink.0)).collect()
 }
+
+// ---------------------------------------------------------------------------
+// Three-member clusters
+
+/// Three members of one cluster on 127.0.0.1 (data dirs, ports, names).
+pub struct Three {
+    pub bins: EtcdBins,
+    pub dirs: Vec<PathBuf>,
+    pub ports: [u16; 6],
+    pub names: [&'static str; 3],
+    pub token: String,
+}
+
+impl Three {
+    /// Members n0, n1, n2 with data dirs under `dir`, on free ports.
+    pub fn new(bins: &EtcdBins, dir: &Path, token: &str) -> Three {
+        Three {
+            bins: bins.clone(),
+            dirs: ["n0", "n1", "n2"].iter().map(|n| dir.join(n)).collect(),
+            ports: free_ports::<6>(),
+            names: ["n0", "n1", "n2"],
+            token: token.to_string(),
+        }
+    }
+    pub fn initial_cluster(&self) -> String {
+        self.names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!("{n}={}", local_url(self.ports[3 + i])))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+    /// Start all three at once (each waits for the others to be healthy).
+    pub fn start(&self) -> Vec<EtcdProcess> {
+        let handles: Vec<_> = (0..3)
+            .map(|i| {
+                let opts = EtcdOptions::new(self.names[i])
+                    .ports(self.ports[i], self.ports[3 + i])
+                    .arg("--initial-cluster")
+                    .arg(self.initial_cluster())
+                    .arg("--initial-cluster-token")
+                    .arg(&self.token);
+                let (bins, dir) = (self.bins.clone(), self.dirs[i].clone());
+                thread::spawn(move || EtcdProcess::start_with(&bins, &dir, &opts))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    }
+}
+
+/// `put` acknowledged: the revision of the write (retried while a leader
+/// is elected; `None` if it never succeeded).
+pub fn put_rev(p: &EtcdProcess, k: &str, v: &str, tries: usize) -> Option<i64> {
+    for _ in 0..tries {
+        let out = p.etcdctl(["put", k, v, "-w", "json"]);
+        if out.status.success() {
+            let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("put -w json");
+            return j["header"]["revision"].as_i64();
+        }
+        thread::sleep(Duration::from_millis(250));
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------
+// WAL framing
+
+/// The `.wal` files of a data dir, in name order.
+pub fn wal_segments(data: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(data.join("member/wal"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wal"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Offsets of the records of a WAL segment (framing only).
+pub fn record_offsets(b: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut off = 0;
+    while off + 8 <= b.len() {
+        let w = u64::from_le_bytes(b[off..off + 8].try_into().unwrap());
+        if w == 0 {
+            break;
+        }
+        let n = (w & 0x00FF_FFFF_FFFF_FFFF) as usize;
+        let pad = if w >> 63 == 1 { ((w >> 56) & 7) as usize } else { 0 };
+        out.push((off, n));
+        off += 8 + n + pad;
+    }
+    out
+}
+
+/// A planned shutdown: SIGTERM to every member at once, then wait for all.
+pub fn stop_all(procs: Vec<EtcdProcess>) {
+    let stops: Vec<_> = procs.into_iter().map(|mut p| thread::spawn(move || p.stop())).collect();
+    for h in stops {
+        h.join().unwrap();
+    }
+}

@@ -269,7 +269,8 @@ pub fn bolt_file(data: &[u8], skip_trailer_hash: bool) {
 /// damage; both printers render it.
 pub fn space(data: &[u8]) {
     use etcd_forensics::jobs::space::{SpaceOptions, space_of};
-    let Ok(r) = space_of(data, Path::new("fuzz.db"), &SpaceOptions::default()) else { return };
+    let opts = SpaceOptions { kubernetes: true, ..SpaceOptions::default() };
+    let Ok(r) = space_of(data, Path::new("fuzz.db"), &opts) else { return };
     let f = &r.file;
     let covered = f.high_water_mark.min(f.pages_in_file).max(2);
     assert_eq!(f.pages.covered(), covered, "{:?}", f.pages);
@@ -308,4 +309,25 @@ pub fn k8s_value(data: &[u8]) {
             }
         }
     }
+}
+
+/// `report_page`: arbitrary bytes as a db file through `report` (check,
+/// space with the Kubernetes summary, SHA-256) and the HTML printer. No
+/// panics; the page never holds a script or an element made from the
+/// data, whatever the keys and values are.
+pub fn report_page(data: &[u8]) {
+    use etcd_forensics::jobs::report::{ReportOptions, build};
+    thread_local! {
+        static PATH: std::path::PathBuf =
+            std::env::temp_dir().join(format!("etcd-forensics-fuzz-report-{}.db", std::process::id()));
+    }
+    let path = PATH.with(|p| p.clone());
+    if std::fs::write(&path, data).is_err() {
+        return;
+    }
+    let r = build(std::slice::from_ref(&path), &ReportOptions { generated_at: Some(0), ..ReportOptions::default() });
+    let Ok(r) = r else { return };
+    let html = output::html::render(&r);
+    assert!(!html.contains("<script"), "a script in the page");
+    assert!(!html.contains("<img"), "markup from the data");
 }

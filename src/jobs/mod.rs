@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod defrag;
 pub mod diff;
 pub mod inspect;
+pub mod report;
 pub mod restore;
 pub mod salvage;
 pub mod space;

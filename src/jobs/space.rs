@@ -59,11 +59,13 @@ pub struct SpaceOptions {
     pub top: usize,
     /// Bytes of pages walked so far, for a progress display.
     pub progress: Option<Arc<AtomicU64>>,
+    /// Also count the live Kubernetes objects ([`SpaceReport::kubernetes`]).
+    pub kubernetes: bool,
 }
 
 impl Default for SpaceOptions {
     fn default() -> Self {
-        SpaceOptions { prefix_depth: 2, top: 20, progress: None }
+        SpaceOptions { prefix_depth: 2, top: 20, progress: None, kubernetes: false }
     }
 }
 
@@ -189,6 +191,10 @@ pub struct SpaceReport {
     pub defrag: DefragEstimate,
     /// Damage met (the numbers leave out what could not be read).
     pub findings: Vec<Finding>,
+    /// Live Kubernetes objects (with [`SpaceOptions::kubernetes`], when the
+    /// `key` bucket holds `/registry/` keys).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kubernetes: Option<crate::k8s::summary::K8sSummary>,
 }
 
 impl SpaceReport {
@@ -287,11 +293,18 @@ pub fn space_of(data: &[u8], db_path: &std::path::Path, opts: &SpaceOptions) -> 
             .action("find the complete file (an interrupted copy?) or restore from a snapshot"),
         );
     }
-    let keys = walked
-        .buckets
-        .iter()
-        .find(|b| b.name == buckets::KEY)
-        .map(|b| key_usage(&b.sink.kvs.kvs, opts.prefix_depth, opts.top));
+    let key_bucket = walked.buckets.iter().find(|b| b.name == buckets::KEY);
+    let (keys, kubernetes) = match key_bucket {
+        None => (None, None),
+        Some(b) if opts.kubernetes => {
+            let (usage, k8s) = rayon::join(
+                || key_usage(&b.sink.kvs.kvs, opts.prefix_depth, opts.top),
+                || crate::k8s::summary::summarize(&b.sink.kvs.kvs),
+            );
+            (Some(usage), k8s)
+        }
+        Some(b) => (Some(key_usage(&b.sink.kvs.kvs, opts.prefix_depth, opts.top)), None),
+    };
     let defrag = estimate(&db, &walked, file.file_size);
     Ok(SpaceReport {
         db_file: db_path.to_path_buf(),
@@ -303,6 +316,7 @@ pub fn space_of(data: &[u8], db_path: &std::path::Path, opts: &SpaceOptions) -> 
         keys,
         defrag,
         findings,
+        kubernetes,
     })
 }
 

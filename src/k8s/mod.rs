@@ -18,6 +18,7 @@ pub mod envelope;
 pub mod json;
 pub mod key;
 pub mod render;
+pub mod summary;
 pub mod types;
 
 use serde::Serialize;

@@ -9,6 +9,7 @@ pub mod check;
 pub mod cluster;
 pub mod defrag;
 pub mod diff;
+pub mod html;
 pub mod inspect;
 pub mod restore;
 pub mod salvage;
