@@ -224,7 +224,9 @@ fn check_invariants(s: &DbScan, len: usize) {
 pub fn render(scan: DbScan) {
     let path = Path::new("fuzz.db");
     let mut w = io::sink();
-    let status = StatusReport { path: path.to_path_buf(), scan };
+    use etcd_forensics::mvcc::version::{Applied, Writer};
+    let applied = Applied::choose(None, Writer::of_scan(&scan));
+    let status = StatusReport { path: path.to_path_buf(), scan, applied };
     let _ = status.outcome();
     let _ = status.anomalies().count();
     if status.refused() {
@@ -233,7 +235,9 @@ pub fn render(scan: DbScan) {
     } else {
         for how in [WriteOut::Simple, WriteOut::Table, WriteOut::Json, WriteOut::Fields] {
             for compat in [false, true] {
-                assert!(output::status::print(&mut w, &status, how, compat).is_ok());
+                for style in [None, Some(output::table::Style::Unicode)] {
+                    assert!(output::status::print(&mut w, &status, how, compat, style).is_ok());
+                }
             }
         }
     }
