@@ -70,8 +70,11 @@ impl<'a> Db<'a> {
         if data.is_empty() {
             return fail(Error::new(ErrorKind::NotBolt("the file is empty (0 bytes)".into()), Location::at(0)), vec![]);
         }
-        // Page size: meta 0 if it validates, else probe for meta 1 at
-        // 1 KiB .. 16 MiB as bbolt >= 1.3.7 does (`getPageSize`).
+        // Page size: meta 0 if it validates, else the first meta that
+        // validates at 1 KiB .. 16 MiB, as bbolt >= 1.3.7 does
+        // (`getPageSize`: it takes that meta's page size field whatever the
+        // offset it was found at). This page size addresses every page,
+        // meta 1 included; the chosen meta's own field does not.
         let slot0 = MetaSlot::read(0, data, 0);
         let page_size = match slot0.valid_meta() {
             Some(m) => Some(m.page_size),
@@ -81,7 +84,7 @@ impl<'a> Db<'a> {
                     return None;
                 }
                 let s = MetaSlot::read(1, data, off);
-                s.valid_meta().filter(|m| u64::from(m.page_size) == off).map(|m| m.page_size)
+                s.valid_meta().map(|m| m.page_size)
             }),
         };
         // Fall back to the OS page size, as bbolt does.
@@ -115,7 +118,7 @@ impl<'a> Db<'a> {
         let Some(meta) = slots.get(current).and_then(|s| s.valid_meta()).copied() else {
             return fail(Error::new(ErrorKind::NotBolt("no valid meta page".into()), Location::at(0)), slots.to_vec());
         };
-        Ok(Db { data, page_size: meta.page_size, slots, current: current as u8, meta })
+        Ok(Db { data, page_size, slots, current: current as u8, meta })
     }
 
     /// The same bytes seen through a meta of the caller's choosing: the

@@ -563,6 +563,24 @@ pub fn meta_findings(db: &Db<'_>, out: &mut Vec<Finding>) {
             );
             continue;
         }
+        if let Some(m) = s.meta.filter(|m| m.page_size != db.page_size()) {
+            out.push(
+                Finding::damage(
+                    "bolt.meta.page_size",
+                    loc.clone(),
+                    format!(
+                        "meta page {} claims page size {}, but bbolt addresses this file with page size {} (from {})",
+                        s.index,
+                        m.page_size,
+                        db.page_size(),
+                        if db.slots().first().and_then(|s0| s0.valid_meta()).is_some() { "meta page 0" } else { "the probe for meta page 1" }
+                    ),
+                )
+                .page_type("meta")
+                .meaning("the two meta pages disagree on the page size: one of them is damaged under a valid checksum, or the file was assembled from two databases")
+                .action("do not let etcd write to this file; restore from a snapshot, or salvage the keys into a new db"),
+            );
+        }
         // Valid meta: its header and zero padding are not checksummed.
         let off = usize::try_from(s.offset).unwrap_or(usize::MAX);
         let page = data.get(off..off.saturating_add(ps)).unwrap_or_default();
