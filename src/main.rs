@@ -862,6 +862,9 @@ etcd-forensics report node1/etcd node2/etcd node3/etcd -o cluster.html",
         #[arg(long)]
         no_hash: bool,
     },
+    /// The speed floor benches/compare.sh measures jobs against: map FILE and CRC-32C it once.
+    #[command(hide = true)]
+    Floor { file: PathBuf },
     /// Print shell completions to stdout (e.g. `etcd-forensics completions bash > /etc/bash_completion.d/etcd-forensics`).
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff) to stdout (e.g. `etcd-forensics man | man -l -`).
@@ -1276,6 +1279,11 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
         }
         Cmd::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "etcd-forensics", out);
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Floor { file } => {
+            let f = etcd_forensics::jobs::floor::run(&file)?;
+            writeln!(out, "{:08x} {}", f.crc32c, f.bytes)?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Man => {

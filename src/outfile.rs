@@ -61,6 +61,13 @@ pub fn create_new(path: &Path, mode: u32) -> io::Result<OutFile> {
     open_with(&mut o, path, 0)
 }
 
+/// Open `path`, which exists (an empty temporary file), for [`BulkWriter`].
+pub fn open_existing(path: &Path) -> io::Result<OutFile> {
+    let mut o = OpenOptions::new();
+    o.write(true);
+    open_with(&mut o, path, 0)
+}
+
 /// An unnamed file in directory `dir` (`O_TMPFILE`, Linux 3.11+), for
 /// [`BulkWriter`] and then [`link_hidden`]. `Ok(None)` where the kernel or
 /// the filesystem cannot do it: the caller then writes a named file.

@@ -38,6 +38,7 @@ use crate::error::{Error, Location, Result};
 use crate::mvcc::scan::trailer_state;
 use crate::mvcc::scan::{has_trailer, meta_findings};
 use crate::mvcc::{Revision, Trailer, buckets};
+use crate::outfile::{self, BulkWriter};
 use crate::report::{Finding, Severity};
 use crate::source::Source;
 
@@ -294,18 +295,49 @@ impl<W: Write> Write for Hashing<W> {
 /// temporary file beside it, mode 0600, fsynced, moved into place with
 /// `persist_noclobber`, then the directory fsynced. With `trailer`, the
 /// SHA-256 of the db bytes is appended as `snapshot save` does, and returned.
+///
+/// The bytes bypass the page cache (`O_DIRECT` through a writer thread, as
+/// restore writes): buffered writes of a GiB spend most of a defrag copying
+/// into the page cache and then waiting for the kernel to write it back.
 pub fn write_new_db(path: &Path, plan: &bolt::write::Plan<'_, '_>, trailer: bool) -> Result<Option<[u8; 32]>> {
-    write_new_db_verified(path, plan, trailer, |_| Ok(()))
+    write_new_db_with(path, plan, trailer, None::<fn(&Path) -> Result<()>>)
 }
 
 /// [`write_new_db`], calling `verify` on the finished temporary file (after
-/// the fsync, before it is moved into place); an error from it leaves no
-/// file behind.
+/// its fsync, before it is moved into place); an error from it abandons the
+/// file. The file is written through the page cache, where `verify` reads it
+/// back from.
 pub fn write_new_db_verified(
     path: &Path,
     plan: &bolt::write::Plan<'_, '_>,
     trailer: bool,
     verify: impl FnOnce(&Path) -> Result<()>,
+) -> Result<Option<[u8; 32]>> {
+    write_new_db_with(path, plan, trailer, Some(verify))
+}
+
+/// The plan's pages, then (with `trailer`) their SHA-256, into `inner`.
+fn emit_plan<W: Write>(
+    inner: W,
+    plan: &bolt::write::Plan<'_, '_>,
+    trailer: bool,
+    tmp: &Path,
+) -> Result<(W, Option<[u8; 32]>)> {
+    let mut w = Hashing { inner, sha: trailer.then(Sha256::new) };
+    plan.emit(&mut w).map_err(|e| e.in_file(tmp))?;
+    let digest: Option<[u8; 32]> = w.sha.map(|s| s.finalize().into());
+    let mut inner = w.inner;
+    if let Some(d) = &digest {
+        inner.write_all(d).map_err(|e| Error::io("write", tmp, &e))?;
+    }
+    Ok((inner, digest))
+}
+
+fn write_new_db_with(
+    path: &Path,
+    plan: &bolt::write::Plan<'_, '_>,
+    trailer: bool,
+    verify: Option<impl FnOnce(&Path) -> Result<()>>,
 ) -> Result<Option<[u8; 32]>> {
     let io = |action: &'static str, p: &Path| {
         let p = p.to_path_buf();
@@ -330,18 +362,22 @@ pub fn write_new_db_verified(
         use std::os::unix::fs::PermissionsExt;
         fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o600)).map_err(io("chmod", tmp.path()))?;
     }
-    let file = tmp.reopen().map_err(io("open", tmp.path()))?;
-    let mut w = Hashing { inner: BufWriter::with_capacity(1 << 20, file), sha: trailer.then(Sha256::new) };
-    plan.emit(&mut w).map_err(|e| e.in_file(tmp.path()))?;
-    let digest: Option<[u8; 32]> = w.sha.map(|s| s.finalize().into());
-    let mut inner = w.inner;
-    if let Some(d) = &digest {
-        inner.write_all(d).map_err(io("write", tmp.path()))?;
+    let digest = if verify.is_some() {
+        let file = tmp.reopen().map_err(io("open", tmp.path()))?;
+        let (inner, digest) = emit_plan(BufWriter::with_capacity(1 << 20, file), plan, trailer, tmp.path())?;
+        let file: File = inner.into_inner().map_err(|e| Error::io("write", tmp.path(), e.error()))?;
+        file.sync_all().map_err(io("fsync", tmp.path()))?;
+        digest
+    } else {
+        let out = outfile::open_existing(tmp.path()).map_err(io("open", tmp.path()))?;
+        let (inner, digest) = emit_plan(BulkWriter::new(out), plan, trailer, tmp.path())?;
+        // finish: exact length, fsync.
+        inner.finish().map_err(io("write", tmp.path()))?;
+        digest
+    };
+    if let Some(verify) = verify {
+        verify(tmp.path())?;
     }
-    let file: File = inner.into_inner().map_err(|e| Error::io("write", tmp.path(), e.error()))?;
-    file.sync_all().map_err(io("fsync", tmp.path()))?;
-    drop(file);
-    verify(tmp.path())?;
     tmp.persist_noclobber(path).map_err(|e| Error::io("move into place", path, &e.error))?;
     File::open(&parent).and_then(|d| d.sync_all()).map_err(io("fsync directory", &parent))?;
     Ok(digest)

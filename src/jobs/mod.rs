@@ -5,6 +5,7 @@ pub mod check;
 pub mod cluster;
 pub mod defrag;
 pub mod diff;
+pub mod floor;
 pub mod inspect;
 pub mod report;
 pub mod restore;
