@@ -18,10 +18,12 @@
 //! output ends with the SHA-256 trailer of `etcdctl snapshot save` files
 //! (FORMATS.md §3), so `restore` accepts it without `--skip-hash-check`.
 //!
-//! The input is read completely before anything is written, and refused
+//! The input is walked completely before anything is written, and refused
 //! when a page cannot be read (then `salvage` is the tool): a defrag must
 //! never silently drop data. One invalid meta page is not a reason to refuse:
-//! bbolt uses the other one, and so do we.
+//! bbolt uses the other one, and so do we. A snapshot file's SHA-256
+//! trailer is verified while the new file is written, which is only named
+//! once the trailer matched.
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -173,18 +175,31 @@ pub fn defrag(opts: &DefragOptions) -> Result<DefragReport> {
     let data = src.bytes();
     let trailer_present = has_trailer(src.len());
     let skip = opts.skip_hash_check;
-    let (trailer, opened) = rayon::join(
-        || trailer_state(data, trailer_present, skip),
-        || -> std::result::Result<_, Error> {
-            let db = Db::open(data).map_err(|f| f.error.in_file(&db_file))?;
-            let walked = bolt::walk(&db, WalkOptions { parallel: true, progress: None }, |_| Collect::default());
-            Ok((db, walked))
-        },
-    );
-    let (db, walked) = opened?;
+    // The trailer's SHA-256 (one sequential pass, the slowest part of a
+    // defrag of a snapshot file) runs on its own thread beside the walk,
+    // the plan and the write; the new file is moved into place only once it
+    // has matched.
+    std::thread::scope(|s| {
+        let hasher = s.spawn(|| trailer_state(data, trailer_present, skip));
+        let trailer_of = move || hasher.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        let db = Db::open(data).map_err(|f| f.error.in_file(&db_file))?;
+        let walked = bolt::walk(&db, WalkOptions { parallel: true, progress: None }, |_| Collect::default());
+        defrag_walked(opts, &db_file, &src, &db, &walked, trailer_of)
+    })
+}
 
+/// The rest of [`defrag`] once the input has been walked; `trailer_of`
+/// waits for the verdict on the input's SHA-256 trailer.
+fn defrag_walked(
+    opts: &DefragOptions,
+    db_file: &Path,
+    src: &Source,
+    db: &Db<'_>,
+    walked: &bolt::WalkResult<'_, Collect<'_>>,
+    trailer_of: impl FnOnce() -> Trailer,
+) -> Result<DefragReport> {
     let mut findings = Vec::new();
-    meta_findings(&db, &mut findings);
+    meta_findings(db, &mut findings);
     // A bad meta page does not stop a defrag: say so.
     for f in &mut findings {
         if f.severity == Severity::Damage {
@@ -201,14 +216,6 @@ pub fn defrag(opts: &DefragOptions) -> Result<DefragReport> {
         }
         findings.push(f);
     }
-    if trailer == Trailer::Mismatch {
-        refused = true;
-        findings.push(
-            Finding::damage("snapshot.trailer.mismatch", Location::default(), "SHA-256 trailer does not match the bytes before it")
-                .meaning("the file is not what `snapshot save` wrote; a defrag would seal the damaged bytes under a fresh trailer")
-                .action("use another snapshot, or --skip-hash-check if the content is known good"),
-        );
-    }
     for b in &walked.buckets {
         if b.sink.nested > 0 {
             refused = true;
@@ -222,17 +229,14 @@ pub fn defrag(opts: &DefragOptions) -> Result<DefragReport> {
             );
         }
     }
-    for f in &mut findings {
-        f.location = std::mem::take(&mut f.location).with_file(&db_file);
-    }
 
     let new: Vec<bolt::write::Bucket<'_>> =
         walked.buckets.iter().map(|b| bolt::write::Bucket { name: b.name, entries: b.sink.kvs.clone() }).collect();
     let wopts = bolt::write::WriteOptions { page_size: db.page_size(), ..Default::default() };
-    let plan = bolt::write::plan(&new, wopts).map_err(|e| e.in_file(&db_file))?;
+    let plan = bolt::write::plan(&new, wopts).map_err(|e| e.in_file(db_file))?;
     let mut report = DefragReport {
         source: opts.source.clone(),
-        db_file: db_file.clone(),
+        db_file: db_file.to_path_buf(),
         output: opts.output.clone(),
         written: false,
         findings,
@@ -241,7 +245,7 @@ pub fn defrag(opts: &DefragOptions) -> Result<DefragReport> {
         txid: db.meta().txid,
         source_pages: db.hwm(),
         source_file_size: src.len(),
-        source_trailer: trailer,
+        source_trailer: Trailer::Absent,
         free_pages: walked.unreachable_pages + walked.freelist_pages,
         pages: plan.hwm(),
         file_size: plan.file_size() + if opts.snapshot { 32 } else { 0 },
@@ -259,12 +263,32 @@ pub fn defrag(opts: &DefragOptions) -> Result<DefragReport> {
             })
             .collect(),
     };
-    if refused {
-        return Ok(report);
+    let mut trailer_of = Some(trailer_of);
+    let mut trailer = None;
+    let mut settle = || *trailer.get_or_insert_with(|| trailer_of.take().map_or(Trailer::Absent, |f| f()));
+    let written = if refused {
+        None
+    } else {
+        // Written while the hash may still run; abandoned on a mismatch.
+        write_new_db_gated(&opts.output, &plan, opts.snapshot, None::<fn(&Path) -> Result<()>>, || {
+            settle() != Trailer::Mismatch
+        })?
+    };
+    report.source_trailer = settle();
+    if report.source_trailer == Trailer::Mismatch {
+        report.findings.push(
+            Finding::damage("snapshot.trailer.mismatch", Location::default(), "SHA-256 trailer does not match the bytes before it")
+                .meaning("the file is not what `snapshot save` wrote; a defrag would seal the damaged bytes under a fresh trailer")
+                .action("use another snapshot, or --skip-hash-check if the content is known good"),
+        );
     }
-    let digest = write_new_db(&opts.output, &plan, opts.snapshot)?;
-    report.written = true;
-    report.sha256 = digest.map(|d| hex(&d));
+    for f in &mut report.findings {
+        f.location = std::mem::take(&mut f.location).with_file(db_file);
+    }
+    if let Some(digest) = written {
+        report.written = true;
+        report.sha256 = digest.map(|d| hex(&d));
+    }
     Ok(report)
 }
 
@@ -300,7 +324,8 @@ impl<W: Write> Write for Hashing<W> {
 /// restore writes): buffered writes of a GiB spend most of a defrag copying
 /// into the page cache and then waiting for the kernel to write it back.
 pub fn write_new_db(path: &Path, plan: &bolt::write::Plan<'_, '_>, trailer: bool) -> Result<Option<[u8; 32]>> {
-    write_new_db_with(path, plan, trailer, None::<fn(&Path) -> Result<()>>)
+    let written = write_new_db_gated(path, plan, trailer, None::<fn(&Path) -> Result<()>>, || true)?;
+    Ok(written.flatten())
 }
 
 /// [`write_new_db`], calling `verify` on the finished temporary file (after
@@ -313,7 +338,8 @@ pub fn write_new_db_verified(
     trailer: bool,
     verify: impl FnOnce(&Path) -> Result<()>,
 ) -> Result<Option<[u8; 32]>> {
-    write_new_db_with(path, plan, trailer, Some(verify))
+    let written = write_new_db_gated(path, plan, trailer, Some(verify), || true)?;
+    Ok(written.flatten())
 }
 
 /// The plan's pages, then (with `trailer`) their SHA-256, into `inner`.
@@ -333,12 +359,16 @@ fn emit_plan<W: Write>(
     Ok((inner, digest))
 }
 
-fn write_new_db_with(
+/// The writer behind [`write_new_db`]: `gate` is asked last, after the file
+/// is complete and fsynced; when it says no, the temporary file is removed
+/// and `None` returned (nothing was named).
+fn write_new_db_gated(
     path: &Path,
     plan: &bolt::write::Plan<'_, '_>,
     trailer: bool,
     verify: Option<impl FnOnce(&Path) -> Result<()>>,
-) -> Result<Option<[u8; 32]>> {
+    gate: impl FnOnce() -> bool,
+) -> Result<Option<Option<[u8; 32]>>> {
     let io = |action: &'static str, p: &Path| {
         let p = p.to_path_buf();
         move |e: std::io::Error| Error::io(action, &p, &e)
@@ -378,9 +408,13 @@ fn write_new_db_with(
     if let Some(verify) = verify {
         verify(tmp.path())?;
     }
+    if !gate() {
+        tmp.close().map_err(io("remove", &parent))?;
+        return Ok(None);
+    }
     tmp.persist_noclobber(path).map_err(|e| Error::io("move into place", path, &e.error))?;
     File::open(&parent).and_then(|d| d.sync_all()).map_err(io("fsync directory", &parent))?;
-    Ok(digest)
+    Ok(Some(digest))
 }
 
 #[cfg(test)]
@@ -468,6 +502,31 @@ mod tests {
         assert!(!out.exists());
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn a_trailer_that_does_not_match_is_refused_after_the_write_and_nothing_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = write_file(dir.path(), "db", &sample());
+        let mut bytes = fs::read(&src).unwrap();
+        let mut sum: [u8; 32] = Sha256::digest(&bytes).into();
+        sum[0] ^= 1;
+        bytes.extend_from_slice(&sum);
+        fs::write(&src, &bytes).unwrap();
+        let out = dir.path().join("new.db");
+        let opts = DefragOptions { source: src, output: out.clone(), snapshot: false, skip_hash_check: false };
+        let r = defrag(&opts).unwrap();
+        assert!(!r.written);
+        assert_eq!(r.source_trailer, Trailer::Mismatch);
+        let f = r.findings.iter().find(|f| f.code == "snapshot.trailer.mismatch").expect("a trailer finding");
+        assert_eq!(f.severity, Severity::Damage);
+        assert!(!out.exists());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "the written temporary file is removed");
+        // --skip-hash-check: written, the trailer reported unverified.
+        let r = defrag(&DefragOptions { skip_hash_check: true, ..opts }).unwrap();
+        assert!(r.written, "{:?}", r.findings);
+        assert_eq!(r.source_trailer, Trailer::Unverified);
+        assert_eq!(read_all(&out), sample());
     }
 
     #[test]
