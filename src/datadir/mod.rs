@@ -385,12 +385,24 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
                 loc(&paths.db, None),
                 format!("the db has applied raft index {ci} but the WAL{} ends at index {last}", if repaired { " (after etcd's repair)" } else { "" }),
             )
-            .meaning(format!(
-                "etcd starts, but raft hands out indexes {}..={ci} again to new entries and the backend skips them as already applied: the leader's empty entry takes index {}, and the next {} writes after the restart are logged but never applied (their clients time out); the WAL also lacks entries the db contains",
-                last + 1,
-                last + 1,
-                ci - last - 1
-            ))
+            .meaning(if runs_publish_v3(opts.etcd_version, scan.as_ref()) {
+                // Observed with 3.6.16: "failed to publish local member to
+                // cluster through raft" every publish-timeout (7 s) until the
+                // index passes the consistent index; then it serves.
+                format!(
+                    "etcd 3.6+ starts but serves no client for a long while: raft hands out indexes {}..={ci} again and the backend skips them as already applied, including the member's own publish request (a v3 request since 3.6), which times out and is retried every 7 s; after the leader's empty entry, about {} such retries (~{} s) use up the gap, then the member is ready and applies writes normally; the WAL also lacks entries the db contains",
+                    last + 1,
+                    ci - last - 1,
+                    (ci - last - 1).saturating_mul(7)
+                )
+            } else {
+                format!(
+                    "etcd starts, but raft hands out indexes {}..={ci} again to new entries and the backend skips them as already applied: the leader's empty entry takes index {}, and the next {} writes after the restart are logged but never applied (their clients time out); the WAL also lacks entries the db contains",
+                    last + 1,
+                    last + 1,
+                    ci - last - 1
+                )
+            })
             .action("do not put this member back in service: restore it from a snapshot, or remove it from the cluster and add it back");
             cx.push(f);
         } else if hs.is_some_and(|h| ci > h.commit) {
@@ -690,6 +702,16 @@ fn snap_fault_finding(cx: &mut Ctx, rep: &SnapReport) {
             .meaning(format!("etcd logs \"{}\", renames the file to .broken and falls back to an older snapshot (or replays the WAL from the start)", fault.fault.etcd_message()))
             .action("nothing if an older snapshot or the whole WAL is there; keep a copy of the broken file"),
     );
+}
+
+/// Whether the release that will run the dir publishes its member
+/// attributes as a v3 request (3.6+: `ClusterMemberAttrSet`, skipped like
+/// any entry at or below the consistent index) rather than through the v2
+/// store (3.4/3.5, applied whatever the index): `--etcd-version`, else the
+/// release that wrote the db.
+fn runs_publish_v3(target: Option<Release>, scan: Option<&crate::mvcc::scan::DbScan>) -> bool {
+    let runner = target.or_else(|| scan.and_then(|sc| Writer::of_scan(sc).release));
+    runner.is_some_and(|r| r.line() >= (3, 6))
 }
 
 /// What the release that will run the dir makes of its versions (each rule

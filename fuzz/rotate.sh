@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Run every fuzz target in turn for SECONDS each (default 300), one at a time,
+# and append one line per run to fuzz/log.tsv:
+#   date  target  seconds  executions  corpus-entries  result
+# result is "clean" or the crash/leak/timeout file libFuzzer wrote (kept in
+# fuzz/artifacts/<target>/). Usage, from the repository root:
+#   bash fuzz/rotate.sh [SECONDS] [TARGET...]
+# Needs cargo-fuzz; a stable compiler works with RUSTC_BOOTSTRAP=1 (set here).
+set -euo pipefail
+cd "$(dirname "$0")"
+secs=${1:-300}
+shift || true
+targets=("$@")
+((${#targets[@]})) || mapfile -t targets < <(cargo fuzz list)
+export RUSTC_BOOTSTRAP=1
+cargo fuzz build -O >/dev/null
+log=log.tsv
+[[ -f $log ]] || printf 'date\ttarget\tseconds\texecutions\tcorpus\tresult\n' >"$log"
+for t in "${targets[@]}"; do
+    mkdir -p "corpus/$t" "seeds/$t" "artifacts/$t"
+    out=$(mktemp)
+    rc=0
+    cargo fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
+        -max_total_time="$secs" -rss_limit_mb=2048 -timeout=25 -print_final_stats=1 \
+        >"$out" 2>&1 || rc=$?
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" | tail -n1)
+    result=clean
+    if ((rc != 0)); then
+        result=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$out" | tail -n1)
+        result=${result:-"exit $rc (see $out)"}
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$secs" "${execs:-?}" \
+        "$(ls "corpus/$t" | wc -l)" "$result" >>"$log"
+    [[ $rc != 0 ]] || rm -f "$out"
+done
