@@ -263,18 +263,18 @@ fn defrag_walked(
             })
             .collect(),
     };
-    let mut trailer_of = Some(trailer_of);
-    let mut trailer = None;
-    let mut settle = || *trailer.get_or_insert_with(|| trailer_of.take().map_or(Trailer::Absent, |f| f()));
-    let written = if refused {
-        None
+    let (written, trailer) = if refused {
+        (None, trailer_of())
     } else {
         // Written while the hash may still run; abandoned on a mismatch.
-        write_new_db_gated(&opts.output, &plan, opts.snapshot, None::<fn(&Path) -> Result<()>>, || {
-            settle() != Trailer::Mismatch
-        })?
+        let mut trailer = Trailer::Absent;
+        let written = write_new_db_gated(&opts.output, &plan, opts.snapshot, None::<fn(&Path) -> Result<()>>, || {
+            trailer = trailer_of();
+            trailer != Trailer::Mismatch
+        })?;
+        (written, trailer)
     };
-    report.source_trailer = settle();
+    report.source_trailer = trailer;
     if report.source_trailer == Trailer::Mismatch {
         report.findings.push(
             Finding::damage("snapshot.trailer.mismatch", Location::default(), "SHA-256 trailer does not match the bytes before it")
