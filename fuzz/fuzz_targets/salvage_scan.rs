@@ -16,7 +16,8 @@ fuzz_target!(|data: &[u8]| {
     let mut file = FIXTURE.get(..8192).unwrap_or_default().to_vec();
     file.extend_from_slice(data);
     let Ok(db) = Db::open(&file) else { return };
-    let found = scan_leaves(&db, |e| !matches!(key_entry(e.key, e.value), KeyEntry::Invalid(_)) || lease_entry(e.key, e.value));
+    let found =
+        scan_leaves(&db, |e| !matches!(key_entry(e.key, e.value), KeyEntry::Invalid(_)) || lease_entry(e.key, e.value));
     let range = file.as_ptr_range();
     let mut prev = 0;
     let mut mains = Vec::new();
