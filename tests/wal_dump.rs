@@ -200,6 +200,39 @@ fn check_version(bins: &EtcdBins) {
     assert_eq!(cc[0]["request"]["confChange"]["nodeId"], format!("{:x}", w.member_id).as_str());
     assert_eq!(cc[0]["request"]["confChange"]["context"]["name"], "walcmd");
     assert!(!find("noop").is_empty());
+    // how the member published itself and the cluster version: v2 store
+    // requests up to 3.5, v3 requests (decoded, named) from 3.6 on
+    let member_hex = format!("{:x}", w.member_id);
+    let minor = &bins.version[..3];
+    let cluster_version = format!("{minor}.0");
+    if minor == "3.4" || minor == "3.5" {
+        let v2 = find("v2:PUT");
+        let attrs = v2
+            .iter()
+            .find(|e| e["request"]["v2"]["path"] == format!("/0/members/{member_hex}/attributes").as_str())
+            .unwrap_or_else(|| panic!("{}: no v2 attributes publish in {v2:?}", bins.version));
+        assert!(attrs["request"]["v2"]["val"].as_str().unwrap().contains(r#""name":"walcmd""#), "{attrs}");
+        assert!(
+            v2.iter()
+                .any(|e| e["request"]["v2"]["path"] == "/0/version"
+                    && e["request"]["v2"]["val"] == cluster_version.as_str()),
+            "{}: {v2:?}",
+            bins.version
+        );
+        assert!(find("cluster_member_attr_set").is_empty() && find("cluster_version_set").is_empty());
+    } else {
+        assert!(find("v2:PUT").is_empty(), "{}: 3.6+ proposes no v2 requests", bins.version);
+        let attrs = find("cluster_member_attr_set");
+        assert_eq!(attrs.len(), 1, "{}", bins.version);
+        let a = &attrs[0]["request"]["clusterMemberAttrSet"];
+        assert_eq!(a["memberId"], member_hex.as_str(), "{a}");
+        assert_eq!(a["memberAttributes"]["name"], "walcmd", "{a}");
+        let ver = find("cluster_version_set");
+        assert_eq!(ver.len(), 1, "{}", bins.version);
+        assert_eq!(ver[0]["request"]["clusterVersionSet"]["ver"], cluster_version.as_str());
+    }
+    // every entry decodes to a named request
+    assert!(ents.iter().all(|e| e["op"].is_string() && e["op"] != "unknown"), "{}", bins.version);
 
     // --- the summary agrees with the dump and with etcdctl ---------------
     let (out, s) = summary(data);
@@ -394,16 +427,24 @@ fn pick_untorn_put(data: &Path, puts: &[&&Value]) -> (String, u64) {
     panic!("every candidate put straddles a sector with only padding in it");
 }
 
-#[test]
-fn wal_dump_of_etcd_3_5() {
-    let Some(bins) = util::require_etcd35() else { return };
-    check_version(&bins);
+/// One test per release of the matrix, so a failure names the version.
+macro_rules! wal_dump_of {
+    ($($name:ident => $version:literal),* $(,)?) => {$(
+        #[test]
+        fn $name() {
+            let Some(bins) = util::require_version($version) else { return };
+            check_version(&bins);
+        }
+    )*};
 }
 
-#[test]
-fn wal_dump_of_etcd_3_4() {
-    let Some(bins) = util::require_etcd34() else { return };
-    check_version(&bins);
+wal_dump_of! {
+    wal_dump_of_etcd_3_4_23 => "3.4.23",
+    wal_dump_of_etcd_3_5_1 => "3.5.1",
+    wal_dump_of_etcd_3_5_16 => "3.5.16",
+    wal_dump_of_etcd_3_5_30 => "3.5.30",
+    wal_dump_of_etcd_3_6_16 => "3.6.16",
+    wal_dump_of_etcd_3_7_3 => "3.7.3",
 }
 
 #[test]
