@@ -440,7 +440,8 @@ fewest pages is used (then the newest), and the report says what reverting to th
 it (from the branch keys) is lost. Values of the key bucket that are not what etcd writes are dropped.\n\
 3. Every page of the file is scanned for leaves of the key bucket (revision keys whose values decode as \
 the KeyValue of that revision) and of the lease bucket: entries in the lost ranges are put back. Older \
-copies of data a compaction deleted are not.\n\
+copies of data a compaction deleted are not, by the compaction rules of the release that wrote the db \
+(3.4.34+, 3.5.16+ and 3.6+ keep a tombstone at exactly the compact revision; --etcd-version overrides).\n\
 4. For a data dir, the WAL is read up to its first fault (as etcd's repair cuts a torn tail; mid-log \
 damage ends it at the last good record), and the entries past the db's consistent index are replayed \
 into the salvaged key state: each write transaction gets the next revision, puts and deletes are written \
@@ -475,6 +476,11 @@ etcd-forensics restore salvaged.db --data-dir /var/lib/etcd-new --name m1 ...",
         /// entry, as the member would apply them if restarted alone).
         #[arg(long)]
         committed_only: bool,
+        /// Compaction rules for revisions found at or below the compact revision (3.4, 3.5,
+        /// 3.6, 3.7 or an exact release such as 3.5.15; default: the release that wrote the
+        /// db). 3.4.34+, 3.5.16+ and 3.6+ keep a tombstone at exactly the compact revision.
+        #[arg(long, value_name = "VERSION", value_parser = release_parser)]
+        etcd_version: Option<Release>,
         /// Output format: simple (for people) or json (for machines).
         #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
         write_out: WalFormat,
@@ -1070,8 +1076,8 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
             }
             Ok(code(r.outcome()))
         }
-        Cmd::Salvage { source, output, wal_dir, no_wal, committed_only, write_out } => {
-            let opts = jobs::salvage::SalvageOptions { source, output, wal_dir, no_wal, committed_only };
+        Cmd::Salvage { source, output, wal_dir, no_wal, committed_only, etcd_version, write_out } => {
+            let opts = jobs::salvage::SalvageOptions { source, output, wal_dir, no_wal, committed_only, etcd_version };
             let r = jobs::salvage::salvage(&opts)?;
             output::salvage::print(out, &r, WriteOut::from(write_out))?;
             Ok(code(r.outcome()))

@@ -203,13 +203,32 @@ fn missing(c: &Case) -> Vec<Vec<u8>> {
     c.original.keys().filter(|k| !c.salvaged.contains_key(*k)).cloned().collect()
 }
 
+/// The member db of 3.5.1 and the `snapshot save` file of every release,
+/// each with the release whose etcd boots what we restore from it.
+const FILES: [(&str, &str); 7] = [
+    ("v3.5.1/member-db", "3.5.1"),
+    ("v3.4.23/snapshot.db", "3.4.23"),
+    ("v3.5.1/snapshot.db", "3.5.1"),
+    ("v3.5.16/snapshot.db", "3.5.16"),
+    ("v3.5.30/snapshot.db", "3.5.30"),
+    ("v3.6.16/snapshot.db", "3.6.16"),
+    ("v3.7.3/snapshot.db", "3.7.3"),
+];
+
 #[test]
 fn a_damaged_leaf_loses_exactly_its_revisions() {
-    let src = std::fs::read(util::fixture("v3.5.1/member-db")).unwrap();
+    for (f, version) in FILES {
+        eprintln!("case {f}");
+        a_damaged_leaf_of(f, version);
+    }
+}
+
+fn a_damaged_leaf_of(fixture: &str, version: &str) {
+    let src = std::fs::read(util::fixture(fixture)).unwrap();
     let (_, leaves) = key_tree(&src);
     let victim = leaves[leaves.len() / 2];
     let on_page = leaf_keys(&src, victim);
-    let c = run_case("v3.5.1/member-db", |b| b[victim * PS + 8] = 0x40);
+    let c = run_case(fixture, |b| b[victim * PS + 8] = 0x40);
     assert_subset(&c);
     assert_eq!(missing(&c), on_page, "lost = the revisions stored on page {victim}");
     assert_eq!(c.code, 1, "{}", c.report);
@@ -263,27 +282,97 @@ fn a_damaged_leaf_loses_exactly_its_revisions() {
     }
     assert!(expected > 0, "the victim page held some key's newest revision");
     assert_eq!(listed.len(), expected, "{}", c.report["keysNewestLost"]);
-    if let Some(bins) = util::require_etcd35() {
-        boot_and_compare(&bins, &c.out, &c.salvaged, "damaged leaf");
+    if let Some(bins) = util::require_version(version) {
+        boot_and_compare(&bins, &c.out, &c.salvaged, &format!("damaged leaf of {fixture}"));
     }
 }
 
 #[test]
 fn a_damaged_branch_page_loses_nothing() {
-    let src = std::fs::read(util::fixture("v3.5.1/member-db")).unwrap();
-    let (branches, _) = key_tree(&src);
-    for victim in [branches[0], branches[branches.len() - 1]] {
-        let c = run_case("v3.5.1/member-db", |b| b[victim * PS + 8] = 0x40);
-        assert_subset(&c);
-        assert_eq!(missing(&c), Vec::<Vec<u8>>::new(), "branch page {victim}: {}", c.report["recovered"]);
-        assert!(c.report["recovered"]["revisions"].as_u64().unwrap() > 0);
-        assert_eq!(c.report["skippedPages"][0]["page"].as_u64(), Some(victim as u64));
-        if victim == branches[0] {
-            if let Some(bins) = util::require_etcd35() {
-                boot_and_compare(&bins, &c.out, &c.salvaged, "damaged root branch of the key bucket");
+    for (f, version) in FILES {
+        let src = std::fs::read(util::fixture(f)).unwrap();
+        let (branches, _) = key_tree(&src);
+        assert!(!branches.is_empty(), "{f}: the key bucket has branch pages");
+        for victim in [branches[0], branches[branches.len() - 1]] {
+            let c = run_case(f, |b| b[victim * PS + 8] = 0x40);
+            assert_subset(&c);
+            assert_eq!(missing(&c), Vec::<Vec<u8>>::new(), "{f}: branch page {victim}: {}", c.report["recovered"]);
+            assert!(c.report["recovered"]["revisions"].as_u64().unwrap() > 0);
+            assert_eq!(c.report["skippedPages"][0]["page"].as_u64(), Some(victim as u64), "{f}");
+            if victim == branches[0] {
+                if let Some(bins) = util::require_version(version) {
+                    boot_and_compare(&bins, &c.out, &c.salvaged, &format!("damaged root branch of {f}"));
+                }
             }
         }
     }
+}
+
+/// 3.5.16 compacted at 119, where a key was deleted: since 3.5.16 (and
+/// 3.4.34, 3.6) compaction keeps a tombstone at exactly the compact
+/// revision, so the file holds it. A damaged branch above it: the page
+/// scan finds it, and salvage puts it back by the writer's rules; asked
+/// for 3.5.15's rules it is dropped as compacted, and the report says
+/// which rules applied.
+#[test]
+fn a_tombstone_at_the_compact_revision_comes_back_by_the_writers_rules() {
+    let f = "v3.5.16/snapshot.db";
+    let compact = util::manifest("v3.5.16")["revisions"]["compact"].as_i64().unwrap();
+    let src = std::fs::read(util::fixture(f)).unwrap();
+    let original = key_bucket(&util::fixture(f));
+    let tomb = original
+        .keys()
+        .find(|k| Revision::parse(k).is_some_and(|r| r.main == compact && r.tombstone))
+        .expect("3.5.16 keeps the tombstone at the compact revision")
+        .clone();
+    // the branch page above the leaf holding it
+    let db = Db::open(&src).unwrap();
+    let (branches, _) = key_tree(&src);
+    let victim = *branches
+        .iter()
+        .rev()
+        .find(|&&b| {
+            let p = db.page(b as u64).unwrap();
+            (0..p.count as usize).any(|i| leaf_keys(&src, p.branch(i).unwrap().child as usize).contains(&tomb))
+        })
+        .expect("a branch page right above the tombstone's leaf");
+    let c = run_case(f, |b| b[victim * PS + 8] = 0x40);
+    assert_eq!(c.report["rules"]["release"], "3.5", "{}", c.report["rules"]);
+    assert_eq!(c.report["rules"]["source"], "detected");
+    assert!(c.salvaged.contains_key(&tomb), "{}", c.report["recovered"]);
+    assert_eq!(missing(&c), Vec::<Vec<u8>>::new());
+
+    // 3.5.15's rules: the same tombstone is compacted history
+    let tmp = tempfile::tempdir().unwrap();
+    let db_path = tmp.path().join("db");
+    let mut bytes = src.clone();
+    bytes[victim * PS + 8] = 0x40;
+    std::fs::write(&db_path, &bytes).unwrap();
+    let out = tmp.path().join("old-rules.snapshot");
+    let o = util::ours([
+        "salvage",
+        &db_path.display().to_string(),
+        "--output",
+        &out.display().to_string(),
+        "--etcd-version",
+        "3.5.15",
+        "-w",
+        "json",
+    ]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}\n{}", util::show(&o)));
+    assert_eq!(v["rules"]["release"], "3.5.15");
+    assert_eq!(v["rules"]["source"], "requested");
+    assert!(v["recovered"]["compacted"].as_u64().unwrap() >= 1, "{}", v["recovered"]);
+    assert!(!key_bucket(&out).contains_key(&tomb));
+    let text = util::ours([
+        "salvage",
+        &db_path.display().to_string(),
+        "--output",
+        &tmp.path().join("s").display().to_string(),
+    ]);
+    assert_eq!(text.status.code(), Some(1), "a skipped page is damage: {}", util::show(&text));
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(stdout.contains("compaction rules: etcd 3.5 rules (written by etcd 3.5"), "{stdout}");
 }
 
 #[test]
@@ -330,7 +419,7 @@ fn a_damaged_meta_page_falls_back_to_the_other() {
 
 #[test]
 fn clean_input_is_copied_whole_and_restores() {
-    for f in ["v3.5.1/member-db", "v3.4.23/snapshot.db", "tiny/member-db"] {
+    for f in FILES.iter().map(|(f, _)| *f).chain(["tiny/member-db"]) {
         let c = run_case(f, |_| {});
         assert_eq!(c.code, 0, "{f}: {}", c.report);
         assert_eq!(c.salvaged, c.original, "{f}");

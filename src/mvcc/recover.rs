@@ -19,7 +19,10 @@
 //!    used (nothing deletes those); at or below it, only a put that is the
 //!    newest revision at or below the compact revision of its key among
 //!    everything known (what a compaction keeps); tombstones at or below it
-//!    are dropped (etcd 3.4/3.5 compaction deletes them);
+//!    are dropped (etcd 3.4.33-, 3.5.15- compaction deletes them), except,
+//!    with `keep_compact_tombstone` (3.4.34+, 3.5.16+, 3.6+: compaction
+//!    keeps a tombstone at exactly the compact revision), a tombstone at
+//!    the compact revision that is its key's newest revision there;
 //! 4. two different copies of one revision: the copy from a page that read
 //!    cleanly wins, then the first in page order (counted as a conflict).
 //!
@@ -197,6 +200,7 @@ pub fn merge_key_bucket<'a>(
     found: &[Found<'a>],
     lost: &[LostRange],
     compact: Option<i64>,
+    keep_compact_tombstone: bool,
 ) -> Merged<'a> {
     let c = compact.unwrap_or(-1);
     // Per user key, the newest revision <= c among everything known.
@@ -219,7 +223,7 @@ pub fn merge_key_bucket<'a>(
         if rev.main > c {
             return true;
         }
-        if rev.tombstone {
+        if rev.tombstone && !(keep_compact_tombstone && rev.main == c) {
             return false;
         }
         kv::key_of(v).and_then(|u| newest.get(u)).is_some_and(|n| n.main == rev.main && n.sub == rev.sub)
@@ -364,7 +368,7 @@ mod tests {
         let mut stale = put(2, "old", 1, 2);
         stale.0 = Revision { main: 2, sub: 1, tombstone: false }.to_key();
         let f = vec![found(&all[3], 9), found(&all[5], 9), found(&all[1], 8), found(&stale, 8)];
-        let m = merge_key_bucket(tree, &f, &[range(4, 7)], None);
+        let m = merge_key_bucket(tree, &f, &[range(4, 7)], None, false);
         assert_eq!(mains(&m), vec![1, 2, 3, 4, 6, 7, 8, 9, 10]);
         assert_eq!(m.recovered.len(), 2);
         assert_eq!((m.duplicates, m.stale, m.compacted, m.conflicts), (1, 1, 0, 0));
@@ -380,12 +384,34 @@ mod tests {
         let b6 = put(6, "b", 4, 2);
         let c12 = put(12, "c", 12, 1);
         let f = vec![found(&a3, 7), found(&a5, 7), found(&b4, 7), found(&b6, 7), found(&c12, 7)];
-        let m = merge_key_bucket(Vec::new(), &f, &[LostRange::everything()], Some(10));
+        let m = merge_key_bucket(Vec::new(), &f, &[LostRange::everything()], Some(10), false);
         assert_eq!(mains(&m), vec![6, 12]);
         assert_eq!(m.compacted, 3);
         // without the tombstone, a put that is newest at the compaction stays
         let f = vec![found(&a3, 7)];
-        assert_eq!(mains(&merge_key_bucket(Vec::new(), &f, &[LostRange::everything()], Some(10))), vec![3]);
+        assert_eq!(mains(&merge_key_bucket(Vec::new(), &f, &[LostRange::everything()], Some(10), false)), vec![3]);
+    }
+
+    #[test]
+    fn a_tombstone_at_the_compact_revision_follows_the_writers_rules() {
+        // compact at 5: key a put at 3 and deleted at 5 (the compact revision
+        // itself), key b put at 2 and deleted at 4, key c put at 4
+        let a3 = put(3, "a", 3, 1);
+        let a5 = del(5, "a");
+        let b2 = put(2, "b", 2, 1);
+        let b4 = del(4, "b");
+        let c4 = put(4, "c", 4, 1);
+        let f = vec![found(&a3, 7), found(&a5, 7), found(&b2, 7), found(&b4, 7), found(&c4, 7)];
+        let lost = [LostRange::everything()];
+        // 3.4.33-, 3.5.15-: the compaction deleted every tombstone at or below it
+        let m = merge_key_bucket(Vec::new(), &f, &lost, Some(5), false);
+        assert_eq!(mains(&m), vec![4]);
+        assert_eq!(m.compacted, 4);
+        // 3.4.34+, 3.5.16+, 3.6+: the tombstone at exactly 5 stays, not the one at 4
+        let m = merge_key_bucket(Vec::new(), &f, &lost, Some(5), true);
+        assert_eq!(mains(&m), vec![4, 5]);
+        assert!(Revision::parse(m.entries[1].0).unwrap().tombstone);
+        assert_eq!(m.compacted, 3);
     }
 
     #[test]
@@ -398,7 +424,7 @@ mod tests {
             Found { key: &a.0, value: &a.1, pgid: 3, clean: false },
             Found { key: &b.0, value: &b.1, pgid: 5, clean: true },
         ];
-        let m = merge_key_bucket(Vec::new(), &f, &[LostRange::everything()], None);
+        let m = merge_key_bucket(Vec::new(), &f, &[LostRange::everything()], None, false);
         assert_eq!(m.conflicts, 1);
         assert_eq!(m.entries, vec![(&b.0[..], &b.1[..])]);
         assert_eq!(m.recovered, vec![(&b.0[..], 5)]);

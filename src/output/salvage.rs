@@ -127,6 +127,7 @@ pub fn print(w: &mut dyn Write, r: &SalvageReport, how: WriteOut) -> io::Result<
         rc.compacted,
         if rc.conflicts > 0 { format!(", {} conflicting copies", rc.conflicts) } else { String::new() }
     )?;
+    writeln!(w, "compaction rules: {}", r.rules.describe())?;
     let l = &r.lost;
     if l.revisions == 0 {
         writeln!(w, "lost revisions: none known")?;

@@ -49,6 +49,7 @@ use crate::bolt::{self, Db, KvLoc, MetaProblem, Sink, TreeFinding, WalkOptions, 
 use crate::datadir::{self, Paths};
 use crate::error::{Error, Location, Result};
 use crate::mvcc::recover::{self, Found, KeyEntry, LostRange};
+use crate::mvcc::version::{Applied, Release, Writer};
 use crate::mvcc::{Revision, ScanOptions, buckets, kv, scan_db, schema};
 use crate::report::{RevRange, Severity};
 use crate::source::Source;
@@ -68,6 +69,9 @@ pub struct SalvageOptions {
     pub no_wal: bool,
     /// Replay only entries up to the last HardState's commit.
     pub committed_only: bool,
+    /// Whose compaction rules decide which found revisions at or below the
+    /// compact revision come back (default: the release that wrote the db).
+    pub etcd_version: Option<Release>,
 }
 
 impl SalvageOptions {
@@ -78,6 +82,7 @@ impl SalvageOptions {
             wal_dir: None,
             no_wal: false,
             committed_only: false,
+            etcd_version: None,
         }
     }
 }
@@ -287,6 +292,10 @@ pub struct SalvageReport {
     /// The WAL replay (data dirs, or with `--wal-dir`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wal: Option<wal::WalReplay>,
+    /// Whose compaction rules were applied to found revisions at or below
+    /// the compact revision (3.4.34+, 3.5.16+ and 3.6+ keep a tombstone at
+    /// exactly the compact revision; earlier releases delete it).
+    pub rules: Applied,
     pub result: SalvagedFile,
 }
 
@@ -639,6 +648,14 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
             .unwrap_or_default(),
     );
     let compact = meta_info.finished_compact_revision;
+    let cluster_version = used
+        .bucket(buckets::CLUSTER)
+        .and_then(|e| e.kvs.iter().find(|(k, _, _)| *k == b"clusterVersion").map(|(_, v, _)| schema::show_bytes(v)));
+    let rules = Applied::choose(
+        opts.etcd_version,
+        Writer::detect(meta_info.storage_version.as_deref(), cluster_version.as_deref(), meta_info.term.is_some()),
+    );
+    let keep_compact_tombstone = rules.release.hash_rules().skip_compact_tombstone;
     // Above the compact revision the key bucket is dense: entries out of
     // sequence with their page neighbours have damaged keys. Known only
     // when the meta bucket was read.
@@ -764,7 +781,7 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
         }
     }
     found_keys.retain(|f| in_bounds(f.key));
-    let merged_keys = recover::merge_key_bucket(tree_pairs, &found_keys, &key_lost, compact);
+    let merged_keys = recover::merge_key_bucket(tree_pairs, &found_keys, &key_lost, compact, keep_compact_tombstone);
     let tree_leases: Vec<(&[u8], &[u8])> =
         used.bucket(buckets::LEASE).map(|e| e.kvs.iter().map(|(k, v, _)| (*k, *v)).collect()).unwrap_or_default();
     let merged_leases = recover::merge_bucket(tree_leases, &found_leases, &lease_lost);
@@ -946,6 +963,7 @@ pub fn salvage(opts: &SalvageOptions) -> Result<SalvageReport> {
         missing_leases,
         buckets_affected,
         wal: wal_report,
+        rules,
         result,
     })
 }
