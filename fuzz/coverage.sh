@@ -51,13 +51,16 @@ fi
 
 scope() { # <target>: regex of the library files the target exists for
     case $1 in
-    bolt_page | bolt_write) echo '^bolt/(page|layout|meta|write)\.rs' ;;
+    bolt_page) echo '^bolt/(page|layout|meta)\.rs' ;;
+    bolt_write) echo '^bolt/(write|page|layout)\.rs' ;;
     bolt_file | bolt_file_mutate) echo '^(bolt/(db|page|layout|meta|walk|stats|lookup)|mvcc/(scan|kv|revision|buckets|schema|version|index))\.rs' ;;
     salvage_scan) echo '^(bolt/scavenge|mvcc/recover)\.rs' ;;
     mvcc_key) echo '^mvcc/(revision|kv)\.rs' ;;
-    wal_segment | wal_write) echo '^wal/(segment|record|repair|write)\.rs' ;;
-    proto_entry) echo '^(proto/[a-z]*|wal/record)\.rs' ;;
-    snap_file | snap_write) echo '^snap/(snapfile|v2store|write|name)\.rs' ;;
+    wal_segment | wal_mutate) echo '^wal/(record|repair)\.rs' ;;
+    wal_write) echo '^wal/(write|record)\.rs' ;;
+    proto_entry) echo '^(proto/(wire|mod)|wal/record)\.rs' ;;
+    snap_file | snap_mutate) echo '^snap/(snapfile|v2store)\.rs' ;;
+    snap_write) echo '^snap/(write|snapfile|v2store)\.rs' ;;
     k8s_value) echo '^k8s/(envelope|json|key|render|types)\.rs' ;;
     kubeadm_manifest) echo '^jobs/cluster/kubeadm\.rs' ;;
     report_page) echo '^(jobs/report|output/html)\.rs' ;;

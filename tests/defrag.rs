@@ -60,10 +60,19 @@ fn compare_with_etcdutl(bins: &EtcdBins, data_dir: &Path, what: &str) {
 
 #[test]
 fn parity_with_etcdutl_defrag_on_fixtures() {
-    let Some(bins) = util::require_etcd35() else { return };
-    for f in ["v3.5.1/member-db", "v3.5.1/snapshot.db", "v3.4.23/member-db", "tiny/member-db"] {
-        let (_t, dir) = util::dir_with_db(&util::fixture(f));
-        compare_with_etcdutl(&bins, &dir, f);
+    if let Some(bins) = util::require_etcd35() {
+        for f in ["v3.5.1/member-db", "v3.5.1/snapshot.db", "v3.4.23/member-db", "tiny/member-db"] {
+            let (_t, dir) = util::dir_with_db(&util::fixture(f));
+            compare_with_etcdutl(&bins, &dir, f);
+        }
+    }
+    // each later release's snapshot against that release's etcdutl defrag
+    for version in ["3.5.16", "3.5.30", "3.6.16", "3.7.3"] {
+        if let Some(bins) = util::require_version(version) {
+            let f = format!("v{version}/snapshot.db");
+            let (_t, dir) = util::dir_with_db(&util::fixture(&f));
+            compare_with_etcdutl(&bins, &dir, &format!("{f} (etcdutl {version})"));
+        }
     }
 }
 
