@@ -817,10 +817,20 @@ pub fn put_rev(p: &EtcdProcess, k: &str, v: &str, tries: usize) -> Option<i64> {
 
 /// The `.wal` files of a data dir, in name order.
 pub fn wal_segments(data: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(data.join("member/wal"))
+    files_with_extension(&data.join("member/wal"), "wal")
+}
+
+/// The `.snap` files of a data dir, oldest first.
+pub fn snap_files(data: &Path) -> Vec<PathBuf> {
+    files_with_extension(&data.join("member/snap"), "snap")
+}
+
+/// Files of `dir` named `*.<ext>`, sorted.
+fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "wal"))
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
         .collect();
     v.sort();
     v

@@ -31,17 +31,3 @@ impl Mutation {
         }
     }
 }
-
-/// The 5th byte of a 5-byte uint32 varint at `at` (a `crc` field) is the
-/// only byte whose change gogo's decoder cannot see: it keeps bits 28..31
-/// from the low 4 bits and shifts bits 4..6 out of the uint32. True when
-/// `original` and `damaged` differ exactly there, in those bits.
-pub fn uint32_varint_slack(original: &[u8], damaged: &[u8], at: usize) -> bool {
-    let fifth = at + 4;
-    original.len() == damaged.len()
-        && original.len() > fifth
-        && original[at..fifth].iter().all(|b| b & 0x80 != 0)
-        && (original[fifth] ^ damaged[fifth]) & 0x8f == 0
-        && original[..fifth] == damaged[..fifth]
-        && original[fifth + 1..] == damaged[fifth + 1..]
-}

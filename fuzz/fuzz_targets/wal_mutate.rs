@@ -12,7 +12,10 @@
 //!   back clean and equal to what was written (damage never reaches back);
 //! * a change inside the records (or a cut short of their end) is never
 //!   silent: the records read, their anomalies and how reading ended
-//!   differ from the undamaged file's;
+//!   differ from the undamaged file's. Changes etcd's decoder cannot see
+//!   (the CRC covers only `data`: a tag turned into an unknown field's, bits
+//!   of the crc varint past 32) are no exception: the record is not as
+//!   etcd writes it, `wal.record_not_as_etcd_writes`;
 //! * a non-zero byte written at least one frame past the records of a
 //!   preallocated segment is reported where it is, as data after the zero
 //!   length word that ends the records;
@@ -27,7 +30,7 @@ use libfuzzer_sys::fuzz_target;
 
 mod mutation;
 mod walgen;
-use mutation::{Mutation, uint32_varint_slack};
+use mutation::Mutation;
 use walgen::Records;
 
 #[derive(Arbitrary, Debug)]
@@ -73,15 +76,6 @@ fn outcome(data: &[u8], last: bool, prev_crc: u32) -> (String, u64) {
     (s, r.offset())
 }
 
-/// The `crc` varint of the record the first change falls in, when that
-/// change is one a uint32 cannot see. Our writer puts the field right
-/// after the frame and `08 <type>` and the tag `10`: record start + 11.
-fn redundant_crc_bits(original: &[u8], data: &[u8], ends: &[u64], first: usize) -> bool {
-    let k = ends.partition_point(|e| *e as usize <= first);
-    let start = if k == 0 { 0 } else { ends[k - 1] as usize };
-    uint32_varint_slack(original, data, start + 11)
-}
-
 fuzz_target!(|input: Input| {
     let prev_crc = input.records.prev_crc;
     let seg = walgen::build(input.records);
@@ -125,12 +119,7 @@ fuzz_target!(|input: Input| {
         let (damaged, stop) = outcome(&data, last, prev_crc);
         if changed_records {
             let (clean, _) = outcome(&original, last, prev_crc);
-            if damaged == clean {
-                assert!(
-                    redundant_crc_bits(&original, &data, &seg.ends, first),
-                    "a change at offset {first} went unnoticed"
-                );
-            }
+            assert_ne!(damaged, clean, "a change at offset {first} went unnoticed");
         }
 
         if input.preallocate && data.len() == len {

@@ -267,6 +267,9 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
                 snap_fault_finding(&mut cx, &rep);
                 continue;
             }
+            for a in &rep.anomalies {
+                cx.push(Finding::info(a.code, a.location.clone(), a.what.clone()).meaning("etcd accepts this"));
+            }
             if !matched {
                 if chosen.is_none() {
                     cx.push(

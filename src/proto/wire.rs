@@ -271,6 +271,53 @@ pub fn varint_len(v: u64) -> usize {
     bits.div_ceil(7)
 }
 
+/// Checks that bytes are exactly one given encoding, field by field, as
+/// gogo's marshaler writes it (one-byte keys, minimal varints, nothing
+/// else). The CRCs etcd stores cover only a payload field; this is how a
+/// change to the bytes around it, which decoding cannot see, is found.
+#[derive(Debug, Clone, Copy)]
+pub struct Exact<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    ok: bool,
+}
+
+impl<'a> Exact<'a> {
+    pub fn new(buf: &'a [u8]) -> Self {
+        Exact { buf, pos: 0, ok: true }
+    }
+    /// A varint field: key byte `key`, then `value`, minimally encoded.
+    pub fn varint(mut self, key: u8, value: u64) -> Self {
+        self.ok = self.ok && self.buf.get(self.pos) == Some(&key) && self.minimal(self.pos + 1, value);
+        self
+    }
+    /// A length-delimited field whose value is the slice `value` of the
+    /// checked bytes (the one decoding returned).
+    pub fn bytes(mut self, key: u8, value: &[u8]) -> Self {
+        self = self.varint(key, value.len() as u64);
+        let here = self.buf.get(self.pos..).map(<[u8]>::as_ptr);
+        self.ok = self.ok && here == Some(value.as_ptr()) && self.buf.len() - self.pos >= value.len();
+        if self.ok {
+            self.pos += value.len();
+        }
+        self
+    }
+    /// Every check passed and nothing follows.
+    pub fn done(self) -> bool {
+        self.ok && self.pos == self.buf.len()
+    }
+    fn minimal(&mut self, at: usize, value: u64) -> bool {
+        let Some((v, used)) = self.buf.get(at..).and_then(read_varint) else { return false };
+        // a 10th byte above 1 holds bits past 64 that decoding drops
+        let exact =
+            v == value && used == varint_len(value) && (used < 10 || self.buf.get(at + 9).is_some_and(|b| *b <= 1));
+        if exact {
+            self.pos = at + used;
+        }
+        exact
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,7 +32,7 @@ use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Location, Result};
 use crate::proto::raftpb::{ConfState, SnapshotMetadata};
-use crate::proto::wire::Reader;
+use crate::proto::wire::{Exact, Reader};
 use crate::source::Source;
 
 use super::name::SnapFileKind;
@@ -110,6 +110,11 @@ pub struct Snap<'a> {
     pub data: Option<&'a [u8]>,
     pub data_offset: u64,
     pub metadata: SnapshotMetadata,
+    /// The envelope is byte for byte how etcd writes it: `08 <crc> 12
+    /// <len> <payload>`, minimal varints, nothing else. The crc covers
+    /// only the payload; a change around it that decoding cannot see
+    /// (bits of the crc varint past 32, an unknown field) clears this.
+    pub canonical: bool,
 }
 
 /// Decode a whole `.snap` file with etcd's checks.
@@ -171,7 +176,8 @@ pub fn decode(file: &[u8]) -> std::result::Result<Snap<'_>, SnapError> {
         parts => crate::proto::decode::<SnapshotMetadata>(&parts.concat(), md_offset),
     }
     .map_err(proto)?;
-    Ok(Snap { crc, payload, payload_offset, data, data_offset, metadata })
+    let canonical = Exact::new(file).varint(0x08, u64::from(crc)).bytes(0x12, payload).done();
+    Ok(Snap { crc, payload, payload_offset, data, data_offset, metadata, canonical })
 }
 
 /// `raftpb.ConfState`, serializable.
@@ -314,6 +320,15 @@ pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> SnapReport {
     rep.conf_state = Some(ConfStateInfo::from(&md.conf_state));
     rep.data_len = snap.data.map_or(0, |d| d.len() as u64);
     let at = |o: u64| Location::at(o).with_file(path);
+    if !snap.canonical {
+        rep.anomalies.push(SnapAnomaly {
+            code: "snap.envelope_not_as_etcd_writes",
+            location: at(0),
+            what: "the envelope around the checksummed payload is not as etcd writes it (crc varint, tags or \
+                   trailing bytes changed): the file was changed after etcd wrote it; etcd reads it anyway"
+                .into(),
+        });
+    }
     if let Some((t, i)) = name_term_index {
         if (t, i) != (md.term, md.index) {
             rep.anomalies.push(SnapAnomaly {

@@ -167,3 +167,31 @@ fn decoder_is_total() {
         let _ = inspect_bytes(p, &b);
     }
 }
+
+/// Changes to the envelope that decoding cannot see (the crc covers only
+/// the payload) load as before and are flagged.
+#[test]
+fn an_envelope_not_as_etcd_writes_it_loads_but_is_flagged() {
+    let good = snap_3423();
+    assert!(decode(&good).unwrap().canonical);
+    // 3.4.23's crc 0x319129a1 is a 5-byte varint: set bits 4-6 of its 5th
+    // byte (gogo keeps 32 bits), append an unknown field, repeat the crc
+    assert_eq!(good[0], 0x08);
+    assert!(good[1..5].iter().all(|b| b & 0x80 != 0));
+    let mut slack = good.clone();
+    slack[5] |= 0x70;
+    let unknown = [&good[..], &[0x20, 0x01]].concat();
+    let repeated = [&good[..6], &good[..]].concat();
+    for (what, bytes) in [("crc bits past 32", slack), ("unknown field", unknown), ("repeated crc", repeated)] {
+        let s = decode(&bytes).unwrap_or_else(|e| panic!("{what}: {e:?}"));
+        assert_eq!(s.crc, 0x319129a1, "{what}");
+        assert!(!s.canonical, "{what}");
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join(NAME);
+        std::fs::write(&p, &bytes).unwrap();
+        let r = inspect(&p).unwrap();
+        assert!(r.loadable(), "{what}");
+        let codes: Vec<_> = r.anomalies.iter().map(|a| a.code).collect();
+        assert_eq!(codes, ["snap.envelope_not_as_etcd_writes"], "{what}");
+    }
+}

@@ -97,6 +97,10 @@ pub struct Record<'a> {
     pub data_offset: u64,
     /// The padding bytes.
     pub pad: &'a [u8],
+    /// The `walpb.Record` bytes are exactly how etcd encodes (type, crc,
+    /// data): `08 <type> 10 <crc> [1a <len> <data>]`, minimal varints,
+    /// nothing else. See [`is_canonical`].
+    pub canonical: bool,
 }
 
 /// Something unusual about a record that etcd accepts silently.
@@ -111,6 +115,12 @@ pub enum RecordAnomaly {
     UnusedLengthBits,
     /// N ≥ 10 MiB − P: etcd 3.4 and 3.5.0–3.5.4 refuse this record.
     OverV34Limit,
+    /// The `walpb.Record` decodes, its CRC matches, but its bytes are not
+    /// how any etcd writes it (a changed field tag, an unknown or repeated
+    /// field, an over-long varint, bits of the crc varint past 32): the
+    /// record was changed after it was written, in a way etcd reads
+    /// without noticing (the CRC covers only `data`).
+    NotAsEtcdWrites,
 }
 
 impl RecordAnomaly {
@@ -120,6 +130,7 @@ impl RecordAnomaly {
             RecordAnomaly::PaddingNotZero => "wal.padding_not_zero",
             RecordAnomaly::UnusedLengthBits => "wal.length_word_unused_bits",
             RecordAnomaly::OverV34Limit => "wal.record_over_3_4_limit",
+            RecordAnomaly::NotAsEtcdWrites => "wal.record_not_as_etcd_writes",
         }
     }
     pub fn describe(self) -> String {
@@ -130,6 +141,12 @@ impl RecordAnomaly {
             RecordAnomaly::PaddingNotZero => "padding bytes are not zero".into(),
             RecordAnomaly::UnusedLengthBits => "unused bits of the length word are set".into(),
             RecordAnomaly::OverV34Limit => "record is 10 MiB or larger: etcd 3.4 and 3.5.0-3.5.4 cannot read it".into(),
+            RecordAnomaly::NotAsEtcdWrites => {
+                "the record's header bytes (type, crc, data tags) are not as etcd writes \
+                                               them: changed after writing; etcd reads it anyway, the CRC covers only \
+                                               the data"
+                    .into()
+            }
         }
     }
 }
@@ -162,6 +179,9 @@ impl<'a> Record<'a> {
         }
         if self.len.saturating_add(self.padding) >= MAX_RECORD_BYTES_V34 {
             v.push(RecordAnomaly::OverV34Limit);
+        }
+        if !self.canonical {
+            v.push(RecordAnomaly::NotAsEtcdWrites);
         }
         v
     }
@@ -262,6 +282,18 @@ pub fn parse_record(buf: &[u8], base: u64) -> Result<RecordFields<'_>> {
         }
     }
     Ok((t, crc, data))
+}
+
+/// Is `rec` byte for byte etcd's encoding of `walpb.Record{type, crc,
+/// data}` (gogo, every release): `08 <type> 10 <crc>`, then `1a <len>
+/// <data>` when data is present, each varint minimal, nothing else.
+/// `data` must be the slice [`parse_record`] returned from `rec`.
+pub fn is_canonical(rec: &[u8], rec_type: i64, crc: u32, data: Option<&[u8]>) -> bool {
+    let head = wire::Exact::new(rec).varint(0x08, rec_type as u64).varint(0x10, u64::from(crc));
+    match data {
+        None => head.done(),
+        Some(d) => head.bytes(0x1a, d).done(),
+    }
 }
 
 /// etcd's `isTornEntry`: `body` (record plus padding) starts at file offset
@@ -524,6 +556,7 @@ impl<'a> SegmentReader<'a> {
             data: data_slice,
             data_offset,
             pad,
+            canonical: is_canonical(rec_bytes, rec_type, crc, data_slice),
         }))
     }
 }

@@ -766,3 +766,61 @@ fn record_cut_far_from_its_end_is_a_torn_tail_not_a_size_error() {
     assert!(!record::is_cut_record(&[0x08, 0x02], 40));
     assert!(!record::is_cut_record(&[], 40));
 }
+
+/// One frame around hand-made `walpb.Record` bytes.
+fn frame(rec: &[u8]) -> Vec<u8> {
+    let mut b = encode_len_word(rec.len() as u64).to_le_bytes().to_vec();
+    b.extend(rec);
+    b.resize(b.len() + padding_for(rec.len() as u64) as usize, 0);
+    b
+}
+
+/// Changes the CRC cannot see (it covers `data` only) and etcd decodes to
+/// the same record: each reads as before, and is flagged.
+#[test]
+fn a_record_not_encoded_as_etcd_writes_it_reads_but_is_flagged() {
+    let data = b"\x08\x01";
+    let crc = crc32c::crc32c(data);
+    let varint = |v: u32| {
+        let mut b = Vec::new();
+        prost::encoding::encode_varint(u64::from(v), &mut b);
+        b
+    };
+    let entry = |crc_bytes: &[u8], tail: &[u8]| {
+        let mut r = vec![0x08, 0x02, 0x10];
+        r.extend(crc_bytes);
+        r.extend([0x1a, data.len() as u8]);
+        r.extend(data);
+        r.extend(tail);
+        r
+    };
+    // etcd's own bytes: no anomaly
+    let good = entry(&varint(crc), &[]);
+    assert_eq!(good, walpb::Record { r#type: rt::ENTRY, crc, data: Some(data.to_vec()) }.encode_to_vec());
+    let mut cases: Vec<(&str, Vec<u8>, u32)> = vec![("as written", good.clone(), crc)];
+    // a CRC record of a zero crc whose tag 10 became 30 (field 6): crc
+    // defaults to 0 (found by fuzz/wal_mutate)
+    cases.push(("zero crc, tag changed", vec![0x08, 0x04, 0x30, 0x00], 0));
+    // bits 4-6 of the 5th byte of a 5-byte crc varint: gogo keeps 32 bits
+    let big = 0xf000_0001u32;
+    let mut five = varint(big);
+    assert_eq!(five.len(), 5);
+    five[4] |= 0x70;
+    cases.push(("crc varint bits past 32", vec![0x08, 0x04, 0x10, five[0], five[1], five[2], five[3], five[4]], big));
+    // an unknown field after the data, a repeated type, an over-long varint
+    cases.push(("unknown field", entry(&varint(crc), &[0x20, 0x05]), crc));
+    cases.push(("repeated type", [&[0x08u8, 0x02][..], &good].concat(), crc));
+    let mut long = varint(crc);
+    *long.last_mut().unwrap() |= 0x80;
+    long.push(0x00);
+    cases.push(("over-long crc varint", entry(&long, &[]), crc));
+    for (what, rec, want_crc) in cases {
+        let b = frame(&rec);
+        // crc 0 (a segment's first CRC record): the CRC records pass
+        let mut r = SegmentReader::new(&b, true, 0);
+        let got = r.next_record().unwrap().unwrap_or_else(|| panic!("{what}: no record"));
+        assert_eq!(got.crc, want_crc, "{what}");
+        let flagged = got.anomalies().contains(&RecordAnomaly::NotAsEtcdWrites);
+        assert_eq!(flagged, what != "as written", "{what}: {:?}", got.anomalies());
+    }
+}
