@@ -258,12 +258,16 @@ it refuses), whether the db and the WAL fit together (a db ahead of its WAL star
 applies a write), raft's commit range, member ids and active alarms. The verdict is clean, \
 repairable (etcd repairs it by itself: exit 0 unless --strict) or damaged, with whether etcd will \
 start and the revision it will reach.\n\n\
-Examples:\n  etcd-forensics check /var/lib/etcd\n  etcd-forensics check -w json --wal-dir /wal /var/lib/etcd\n  etcd-forensics check snapshot.db",
+Given a raft snapshot (member/snap/<term>-<index>.snap, by its name), check verifies it as etcd \
+loads it: the envelope CRC, the raft metadata, the v2 store JSON membership is recovered from, and \
+says which term, index and members it holds. WAL segments are read as a chain: use `wal \
+--summary` or check the data dir.\n\n\
+Examples:\n  etcd-forensics check /var/lib/etcd\n  etcd-forensics check -w json --wal-dir /wal /var/lib/etcd\n  etcd-forensics check snapshot.db\n  etcd-forensics check /var/lib/etcd/member/snap/0000000000000002-000000000000003f.snap",
         after_help = EXIT_CODES
     )]
     Check {
-        /// A data dir (the --data-dir etcd ran with), a db file (member/snap/db) or a file
-        /// from `etcdctl snapshot save`.
+        /// A data dir (the --data-dir etcd ran with), a db file (member/snap/db), a file
+        /// from `etcdctl snapshot save`, or a raft snapshot (member/snap/*.snap).
         path: PathBuf,
         /// Output format: simple (for people) or json (for machines).
         #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]

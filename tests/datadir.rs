@@ -579,6 +579,41 @@ fn changes_no_checksum_covers_etcd_reads_and_we_flag() {
     }
 }
 
+/// `check FILE.snap` checks a raft snapshot as etcd loads it, on the
+/// `.snap` files each release writes: clean with its term, index and
+/// member; a flipped payload byte is etcd's `snap: crc mismatch` (exit 1);
+/// a WAL segment is refused with where to look (exit 2).
+#[test]
+fn check_of_one_snap_file() {
+    for bins in util::require_matrix() {
+        let (_t, data) = member(&bins, 30, &["--snapshot-count", "10"]);
+        let newest = util::snap_files(&data).pop().expect("a .snap");
+        let name = newest.file_name().unwrap().to_str().unwrap().to_string();
+        let (term, index) = name.trim_end_matches(".snap").split_once('-').unwrap();
+        let (term, index) = (u64::from_str_radix(term, 16).unwrap(), u64::from_str_radix(index, 16).unwrap());
+        let (_, dir) = check_json(&data, &[]);
+        let (code, v) = check_json(&newest, &[]);
+        let ctx = format!("etcd {}: {v}", bins.version);
+        assert_eq!((code, v["verdict"].as_str()), (0, Some("clean")), "{ctx}");
+        let contents =
+            v["findings"].as_array().unwrap().iter().find(|f| f["code"] == "snap.contents").expect("contents");
+        let what = contents["what"].as_str().unwrap();
+        assert!(what.contains(&format!("term {term}, index {index},")), "{ctx}");
+        let id = dir["memberId"].as_str().expect("memberId");
+        assert!(what.ends_with(&format!("members {id}")), "{ctx}\n{dir}");
+        let mut b = std::fs::read(&newest).unwrap();
+        let n = b.len();
+        b[n / 2] ^= 0x01;
+        let bad = data.join(format!("bad-{name}"));
+        std::fs::write(&bad, &b).unwrap();
+        let (code, v) = check_json(&bad, &[]);
+        assert_eq!((code, codes(&v)), (1, vec!["snap.crc_mismatch".to_string()]), "etcd {}: {v}", bins.version);
+        let out = util::ours(["check".as_ref(), wal_segments(&data)[0].as_os_str()]);
+        assert_eq!(out.status.code(), Some(2), "{}", util::show(&out));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("wal --summary"), "{}", util::show(&out));
+    }
+}
+
 #[test]
 fn missing_wal_and_not_a_data_dir() {
     let Some(bins) = util::require_etcd35() else { return };
