@@ -946,6 +946,13 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
             let how = WriteOut::from(write_out);
             if r.refused() {
                 eprintln!("Error: {}", r.refusal_message());
+                if file.extension().is_some_and(|e| e == "snap") {
+                    eprintln!(
+                        "note: {} is a raft snapshot, not a db: `snapshot status` reads member/snap/db or a file from \
+                         `etcdctl snapshot save`; `etcd-forensics check` reads .snap files",
+                        file.display()
+                    );
+                }
                 eprintln!("run `etcd-forensics check {}` for what each finding means and what to do", file.display());
                 if how == WriteOut::Json {
                     output::status::print_refusal_json(out, &r)?;

@@ -608,6 +608,14 @@ fn check_of_one_snap_file() {
         std::fs::write(&bad, &b).unwrap();
         let (code, v) = check_json(&bad, &[]);
         assert_eq!((code, codes(&v)), (1, vec!["snap.crc_mismatch".to_string()]), "etcd {}: {v}", bins.version);
+        // `status` refuses it as etcdutl does, and says what it is
+        let out = util::ours(["status".as_ref(), newest.as_os_str()]);
+        assert_eq!(out.status.code(), Some(1), "{}", util::show(&out));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("is a raft snapshot"), "{}", util::show(&out));
+        if let Some(etcdutl) = &bins.etcdutl {
+            let theirs = Command::new(etcdutl).args(["snapshot", "status"]).arg(&newest).output().unwrap();
+            assert!(!theirs.status.success(), "etcdutl {} read a .snap as a db", bins.version);
+        }
         let out = util::ours(["check".as_ref(), wal_segments(&data)[0].as_os_str()]);
         assert_eq!(out.status.code(), Some(2), "{}", util::show(&out));
         assert!(String::from_utf8_lossy(&out.stderr).contains("wal --summary"), "{}", util::show(&out));
