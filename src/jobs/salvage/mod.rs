@@ -1017,6 +1017,9 @@ fn missing_leases(keys: &[(&[u8], &[u8])], leases: &[(&[u8], &[u8])]) -> Vec<Str
 /// stands in for it.
 fn name_lost_keys(db: &Db<'_>, skipped: &[SkippedPage], keys: &[(&[u8], &[u8])]) -> (Vec<KeyLost>, u64) {
     use crate::bolt::layout::{LEAF_ELEMENT_SIZE, PAGE_HEADER_SIZE};
+    if !skipped.iter().any(|p| p.bucket == "key") {
+        return (Vec::new(), 0);
+    }
     let present: HashSet<&[u8]> = keys.iter().map(|(k, _)| *k).collect();
     let mut named: Vec<(Revision, Vec<u8>, u64)> = Vec::new();
     for sp in skipped.iter().filter(|p| p.bucket == "key") {
@@ -1084,6 +1087,9 @@ fn lost_revisions(
     compact: Option<i64>,
     known_last: Option<i64>,
 ) -> Lost {
+    if lost.is_empty() {
+        return Lost::default();
+    }
     let c = compact.unwrap_or(0).max(0);
     // main -> subs present
     let mut subs: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
