@@ -17,6 +17,7 @@ mod damage;
 mod datadir;
 mod defrag;
 mod fuzz_regressions;
+mod hostile;
 mod inspect;
 mod k8s;
 #[path = "k8s_objects.rs"]
