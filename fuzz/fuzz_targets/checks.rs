@@ -335,3 +335,90 @@ pub fn report_page(data: &[u8]) {
     assert!(!html.contains("<script"), "a script in the page");
     assert!(!html.contains("<img"), "markup from the data");
 }
+
+/// Every read-only query job on a db, as `get`, `history`, `hashkv`,
+/// `buckets`, `leases`, `members`, `auth`, `alarms`, `meta` and `diff` run
+/// them, each through its printers in every format: no panics, printers
+/// never fail, `get` answers stay inside their range and limit and in key
+/// order, and `diff` of `other` (the undamaged file) with itself is
+/// identical.
+pub fn db_jobs(data: &[u8], other: &[u8], rev: i64, key: &[u8]) {
+    use etcd_forensics::jobs::diff::diff;
+    use etcd_forensics::jobs::inspect::{GetOptions, ResponseHeader, Store};
+    use etcd_forensics::mvcc::index::KeyRange;
+    use etcd_forensics::output::WriteOut;
+    use etcd_forensics::output::diff::print as print_diff;
+    use etcd_forensics::output::inspect::{self as out, GetStyle};
+
+    const FORMATS: [WriteOut; 4] = [WriteOut::Simple, WriteOut::Table, WriteOut::Json, WriteOut::Fields];
+    let mut w = io::sink();
+    let Ok(store) = Store::open_for(data, Path::new("fuzz.db"), None) else { return };
+    let header = ResponseHeader { cluster_id: 1, member_id: 2, revision: rev, raft_term: 3 };
+    let queries = [
+        GetOptions { range: KeyRange::everything(), rev: 0, limit: 0 },
+        GetOptions { range: KeyRange::prefix(key), rev, limit: 3 },
+        GetOptions { range: KeyRange::single(key), rev, limit: 0 },
+    ];
+    for q in &queries {
+        let Ok(a) = store.get(header, q) else { continue };
+        assert!(a.kvs.len() as u64 <= a.count, "{} kvs of {}", a.kvs.len(), a.count);
+        assert!(q.limit == 0 || a.kvs.len() as u64 <= q.limit);
+        assert_eq!(a.more, q.limit != 0 && a.count > q.limit);
+        let keys: Vec<&[u8]> = a.kvs.iter().map(|s| s.kv().key).collect();
+        assert!(keys.windows(2).all(|p| p[0] < p[1]), "get answers in key order, once each");
+        assert!(keys.iter().all(|k| q.range.contains(k)), "get answers inside the range");
+        for how in FORMATS {
+            for (keys_only, print_value_only, raw) in [(false, false, false), (true, false, true), (false, true, false)]
+            {
+                let style = GetStyle { keys_only, print_value_only, raw };
+                assert!(out::print_get(&mut w, &a, how, style).is_ok());
+            }
+        }
+    }
+    let h = store.history(key);
+    let hashkv = store.hashkv(rev);
+    let buckets = store.buckets();
+    let leases = store.leases();
+    let members = store.members();
+    let auth = store.auth();
+    let alarms = store.alarms();
+    let meta = store.meta();
+    for how in FORMATS {
+        assert!(out::print_history(&mut w, &h, how, false).is_ok());
+        assert!(out::print_history(&mut w, &h, how, true).is_ok());
+        if let Ok(a) = &hashkv {
+            assert!(out::print_hashkv(&mut w, a, how).is_ok());
+        }
+        assert!(out::print_buckets(&mut w, &buckets, how).is_ok());
+        if let Ok(l) = &leases {
+            assert!(out::print_leases(&mut w, l, how, false).is_ok());
+            assert!(out::print_leases(&mut w, l, how, true).is_ok());
+        }
+        if let Ok(m) = &members {
+            assert!(out::print_members(&mut w, m, how).is_ok());
+        }
+        if let Ok(a) = &auth {
+            assert!(out::print_auth(&mut w, a, how).is_ok());
+        }
+        if let Ok((a, _)) = &alarms {
+            assert!(out::print_alarms(&mut w, a, how).is_ok());
+        }
+        if let Ok(m) = &meta {
+            assert!(out::print_meta(&mut w, m, how).is_ok());
+        }
+    }
+    if let Ok(orig) = Store::open_for(other, Path::new("orig.db"), None) {
+        // once per fixture: the undamaged file is the same on every run
+        static SELF_DIFF: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+        if let Ok(mut seen) = SELF_DIFF.lock() {
+            if !seen.contains(&other.len()) {
+                assert!(diff(&orig, &orig).identical(), "a store differs from itself");
+                seen.push(other.len());
+            }
+        }
+        let r = diff(&store, &orig);
+        for how in FORMATS {
+            assert!(print_diff(&mut w, &r, how).is_ok());
+        }
+    }
+}
