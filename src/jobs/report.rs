@@ -274,14 +274,47 @@ fn hash_file(path: &Path, no_hash: bool) -> HashedFile {
     }
     match Source::open(path) {
         Ok(src) => {
-            let digest = Sha256::digest(src.bytes());
-            let mut hex = String::with_capacity(64);
-            for b in digest {
-                hex.push_str(&format!("{b:02x}"));
-            }
-            HashedFile { path: path.to_path_buf(), size: src.len(), sha256: Some(hex), error: None }
+            let digest: [u8; 32] = Sha256::digest(src.bytes()).into();
+            HashedFile { path: path.to_path_buf(), size: src.len(), sha256: Some(hex_of(&digest)), error: None }
         }
         Err(e) => HashedFile { path: path.to_path_buf(), size, sha256: None, error: Some(e.to_string()) },
+    }
+}
+
+fn hex_of(digest: &[u8; 32]) -> String {
+    let mut hex = String::with_capacity(64);
+    for b in digest {
+        hex.push_str(&format!("{b:02x}"));
+    }
+    hex
+}
+
+/// Whether `check` of the single file input `path` hashes the whole file
+/// anyway (a snapshot file: verifying its SHA-256 trailer), so that the
+/// header takes that digest instead of reading the file a second time.
+fn hashed_by_check(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    !name.ends_with(".snap")
+        && !name.ends_with(".snap.broken")
+        && !name.ends_with(".wal")
+        && std::fs::metadata(path).is_ok_and(|m| m.is_file() && crate::mvcc::scan::has_trailer(m.len()))
+}
+
+/// Fill in the header's SHA-256 of a file left to `check` ([`hashed_by_check`]):
+/// the digest its trailer verification computed, or, when it did not
+/// compute one (the file would not open as bbolt, ...), a pass of our own.
+fn take_check_digest(info: &mut InputInfo, subject: Option<&Subject>) {
+    let digest = match subject.map(|s| &s.check) {
+        Some(Checked::File(r)) => r.scan.as_ref().and_then(|s| s.file_sha256),
+        _ => None,
+    };
+    for f in &mut info.files {
+        if f.sha256.is_none() && f.error.is_none() {
+            match digest {
+                Some(d) => f.sha256 = Some(hex_of(&d)),
+                None => *f = hash_file(&f.path, false),
+            }
+        }
     }
 }
 
@@ -310,7 +343,9 @@ fn files_below(dir: &Path) -> (Vec<PathBuf>, u64) {
     (out, omitted)
 }
 
-fn input_info(path: &Path, no_hash: bool) -> InputInfo {
+/// The header's entry for one input. With `deferred`, the file is not
+/// hashed here: its `sha256` and `error` stay `None` for [`take_check_digest`].
+fn input_info(path: &Path, no_hash: bool, deferred: bool) -> InputInfo {
     use rayon::prelude::*;
     let (kind, list, omitted) = if path.is_dir() {
         let (l, o) = files_below(path);
@@ -318,7 +353,17 @@ fn input_info(path: &Path, no_hash: bool) -> InputInfo {
     } else {
         (InputKind::DbFile, vec![path.to_path_buf()], 0)
     };
-    let files: Vec<HashedFile> = list.par_iter().map(|p| hash_file(p, no_hash)).collect();
+    let files: Vec<HashedFile> = list
+        .par_iter()
+        .map(|p| {
+            if deferred {
+                let size = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+                HashedFile { path: p.clone(), size, sha256: None, error: None }
+            } else {
+                hash_file(p, no_hash)
+            }
+        })
+        .collect();
     let bytes = files.iter().map(|f| f.size).sum();
     InputInfo { path: path.to_path_buf(), kind, files, files_omitted: omitted, bytes }
 }
@@ -442,8 +487,10 @@ pub fn build(paths: &[PathBuf], opts: &ReportOptions) -> Result<IncidentReport> 
 
     // Which db the space section shows: the single input's, or (several
     // members) the best source's as `cluster` picks it.
-    let (inputs, (subjects, cluster, space)) = rayon::join(
-        || paths.par_iter().map(|p| input_info(p, opts.no_hash)).collect::<Vec<_>>(),
+    // A single snapshot file is hashed once, by check's trailer verification.
+    let deferred = !opts.no_hash && matches!(paths, [one] if hashed_by_check(one));
+    let (mut inputs, (subjects, cluster, space)) = rayon::join(
+        || paths.par_iter().map(|p| input_info(p, opts.no_hash, deferred)).collect::<Vec<_>>(),
         || {
             if let [one] = paths {
                 let db = db_of(one);
@@ -463,6 +510,11 @@ pub fn build(paths: &[PathBuf], opts: &ReportOptions) -> Result<IncidentReport> 
             }
         },
     );
+    if deferred {
+        for info in &mut inputs {
+            take_check_digest(info, subjects.first());
+        }
+    }
     let (space_of, space, space_error) = match space {
         Some((db, Ok(s))) => (Some(db), Some(s), None),
         Some((db, Err(e))) => (Some(db), None, Some(e)),
@@ -553,6 +605,50 @@ mod tests {
         assert_eq!(lane.raft_span(), Some((0, 41)));
         assert_eq!(lane.rev_span(), Some((5, 12)));
         assert_eq!(Lane::default().raft_span(), None);
+    }
+
+    fn header_sha(path: &Path) -> Option<String> {
+        let opts = ReportOptions { generated_at: Some(0), ..ReportOptions::default() };
+        let r = build(&[path.to_path_buf()], &opts).unwrap();
+        r.inputs[0].files[0].sha256.clone()
+    }
+
+    fn sha_hex(bytes: &[u8]) -> String {
+        hex_of(&Sha256::digest(bytes).into())
+    }
+
+    /// A snapshot file's header digest comes from check's trailer pass; it
+    /// must be the SHA-256 of every byte of the file, trailer included, in
+    /// each case: valid trailer, broken trailer, a file that is not bbolt.
+    #[test]
+    fn header_digest_of_a_snapshot_is_the_whole_file() {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/fixtures/v3.5.1/snapshot.db");
+        let bytes = std::fs::read(&fixture).unwrap();
+        assert!(hashed_by_check(&fixture), "a snapshot file is hashed by check");
+        assert_eq!(header_sha(&fixture), Some(sha_hex(&bytes)));
+
+        let d = tempfile::tempdir().unwrap();
+        let mut flipped = bytes.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        let p = d.path().join("flipped.db");
+        std::fs::write(&p, &flipped).unwrap();
+        assert_eq!(header_sha(&p), Some(sha_hex(&flipped)), "trailer mismatch");
+
+        // Trailer-sized but not bbolt: check fails to open it, the header
+        // still hashes it.
+        let junk = vec![0x5au8; 4096 * 3 + 32];
+        let p = d.path().join("junk.db");
+        std::fs::write(&p, &junk).unwrap();
+        assert_eq!(header_sha(&p), Some(sha_hex(&junk)), "not bbolt");
+
+        // A raw db (no trailer) is hashed by the header's own pass.
+        let raw = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/fixtures/v3.5.1/member-db");
+        assert!(!hashed_by_check(&raw));
+        assert_eq!(header_sha(&raw), Some(sha_hex(&std::fs::read(&raw).unwrap())));
+
+        let no_hash = ReportOptions { generated_at: Some(0), no_hash: true, ..ReportOptions::default() };
+        let r = build(&[fixture], &no_hash).unwrap();
+        assert_eq!(r.inputs[0].files[0].sha256, None, "--no-hash");
     }
 
     #[test]

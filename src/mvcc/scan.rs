@@ -317,6 +317,10 @@ pub struct DbScan {
     pub meta_in_use: Option<u8>,
     pub metas: Vec<MetaSlot>,
     pub trailer: Trailer,
+    /// SHA-256 of the whole file (body and trailer), a by-product of
+    /// verifying the trailer: `None` when it was not verified.
+    #[serde(skip)]
+    pub file_sha256: Option<[u8; 32]>,
     pub live_keys: Option<u64>,
     pub tombstones: Option<u64>,
     pub consistent_index: Option<u64>,
@@ -365,10 +369,11 @@ pub fn scan_db(data: &[u8], opts: ScanOptions) -> DbScan {
     let file_size = data.len() as u64;
     let trailer_present = has_trailer(file_size);
     // The trailer hash is independent of the tree walk: run both at once.
-    let (trailer, opened) =
-        rayon::join(|| trailer_state(data, trailer_present, opts.skip_trailer_hash), || scan_tree(data, &opts));
+    let ((trailer, file_sha256), opened) =
+        rayon::join(|| trailer_digest(data, trailer_present, opts.skip_trailer_hash), || scan_tree(data, &opts));
     let mut scan = opened;
     scan.trailer = trailer;
+    scan.file_sha256 = file_sha256;
     scan.file_size = file_size;
     size_findings(&mut scan, file_size, trailer_present);
     scan.findings.sort_by_key(|f| (f.location.offset.unwrap_or(u64::MAX), f.location.page));
@@ -377,15 +382,27 @@ pub fn scan_db(data: &[u8], opts: ScanOptions) -> DbScan {
 
 /// The trailer's state: absent, unverified (`skip`), valid or mismatch.
 pub fn trailer_state(data: &[u8], present: bool, skip: bool) -> Trailer {
+    trailer_digest(data, present, skip).0
+}
+
+/// [`trailer_state`], and the SHA-256 of the whole file when the trailer
+/// was verified: the same pass goes on over the 32 trailer bytes, so a
+/// caller that wants both (`report`'s header) hashes the file once.
+pub fn trailer_digest(data: &[u8], present: bool, skip: bool) -> (Trailer, Option<[u8; 32]>) {
     if !present {
-        return Trailer::Absent;
+        return (Trailer::Absent, None);
     }
     if skip {
-        return Trailer::Unverified;
+        return (Trailer::Unverified, None);
     }
     let cut = data.len().saturating_sub(32);
     let (body, stored) = data.split_at(cut);
-    if Sha256::digest(body).as_slice() == stored { Trailer::Valid } else { Trailer::Mismatch }
+    let mut sha = Sha256::new();
+    sha.update(body);
+    let body_sum = sha.clone().finalize();
+    sha.update(stored);
+    let state = if body_sum.as_slice() == stored { Trailer::Valid } else { Trailer::Mismatch };
+    (state, Some(sha.finalize().into()))
 }
 
 fn empty_scan(metas: Vec<MetaSlot>) -> DbScan {
@@ -408,6 +425,7 @@ fn empty_scan(metas: Vec<MetaSlot>) -> DbScan {
         cluster_version: None,
         members: Vec::new(),
         alarms: Vec::new(),
+        file_sha256: None,
         buckets: Vec::new(),
         reachable_pages: 0,
         free_pages: 0,
