@@ -1,5 +1,5 @@
-//! `defrag SRC --output DST` against `etcdutl defrag --data-dir` 3.5.1 on a
-//! copy of the same input: every bucket's keys and values are equal, the
+//! `defrag SRC --output DST` against `etcdutl defrag --data-dir` of each
+//! release (3.4.23: `etcdctl defrag --data-dir`) on a copy of the same input: every bucket's keys and values are equal, the
 //! `snapshot status` hash is equal, our output passes our `check` and
 //! `etcdutl snapshot status`, and the input is never modified.
 
@@ -11,9 +11,11 @@ use etcd_forensics::bolt::Db;
 
 use crate::util::{self, EtcdBins, EtcdProcess, read_buckets as buckets};
 
-/// `etcdutl snapshot status -w json`: (hash, revision, totalKey, totalSize).
+/// `etcdutl snapshot status -w json` (3.4, which has no etcdutl: `etcdctl
+/// snapshot status`): (hash, revision, totalKey, totalSize).
 fn etcdutl_status(bins: &EtcdBins, db: &Path) -> (u64, i64, u64, u64) {
-    let out = util::etcdutl(bins, ["snapshot", "status", "-w", "json", &db.display().to_string()]);
+    let args = ["snapshot", "status", "-w", "json", &db.display().to_string()];
+    let out = if bins.etcdutl.is_some() { util::etcdutl(bins, args) } else { util::etcdctl(bins, None, args) };
     let v: Value = serde_json::from_str(&util::assert_success(&out)).unwrap();
     (
         v["hash"].as_u64().unwrap(),
@@ -44,7 +46,13 @@ fn compare_with_etcdutl(bins: &EtcdBins, data_dir: &Path, what: &str) {
     assert_eq!(v["written"], true, "{v}");
 
     let (_t, copy) = util::copy_to_temp(data_dir);
-    util::assert_success(&util::etcdutl(bins, ["defrag", "--data-dir", &copy.display().to_string()]));
+    // 3.4 has no etcdutl; its etcdctl defragments a data dir offline.
+    let args = ["defrag", "--data-dir", &copy.display().to_string()];
+    util::assert_success(&if bins.etcdutl.is_some() {
+        util::etcdutl(bins, args)
+    } else {
+        util::etcdctl(bins, None, args)
+    });
     let theirs = copy.join("member/snap/db");
 
     assert_eq!(buckets(&ours), buckets(&theirs), "{what}: bucket contents differ from etcdutl defrag's");
@@ -67,6 +75,13 @@ fn parity_with_etcdutl_defrag_on_fixtures() {
         }
     }
     // each later release's snapshot against that release's etcdutl defrag
+    // 3.4.23's own files against `etcdctl defrag --data-dir` 3.4.23.
+    if let Some(bins) = util::require_etcd34() {
+        for f in ["v3.4.23/member-db", "v3.4.23/snapshot.db"] {
+            let (_t, dir) = util::dir_with_db(&util::fixture(f));
+            compare_with_etcdutl(&bins, &dir, &format!("{f} (etcdctl 3.4.23 defrag --data-dir)"));
+        }
+    }
     for version in ["3.5.16", "3.5.30", "3.6.16", "3.7.3"] {
         if let Some(bins) = util::require_version(version) {
             let f = format!("v{version}/snapshot.db");
@@ -77,11 +92,11 @@ fn parity_with_etcdutl_defrag_on_fixtures() {
 }
 
 /// A real member with deletes, overwrites and a compaction (free pages to
-/// give back), stopped cleanly; for every release with an etcdutl (3.5.1,
-/// 3.5.16, 3.5.30, 3.6.16, 3.7.3), against that release's `etcdutl defrag`.
+/// give back), stopped cleanly; for every release, against that release's
+/// offline defrag (`etcdutl defrag`; 3.4.23: `etcdctl defrag --data-dir`).
 #[test]
 fn parity_with_etcdutl_defrag_on_a_live_data_dir() {
-    for bins in util::require_matrix().into_iter().filter(|b| b.etcdutl.is_some()) {
+    for bins in util::require_matrix() {
         defrag_live_dir(&bins);
     }
 }
