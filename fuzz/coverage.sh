@@ -64,6 +64,7 @@ scope() { # <target>: regex of the library files the target exists for
     k8s_value) echo '^k8s/(envelope|json|key|render|types)\.rs' ;;
     kubeadm_manifest) echo '^jobs/cluster/kubeadm\.rs' ;;
     report_page) echo '^(jobs/report|output/html)\.rs' ;;
+    salvage_mutate) echo '^(jobs/salvage/mod|mvcc/recover|bolt/scavenge|output/salvage)\.rs' ;;
     db_jobs_mutate) echo '^(jobs/(inspect|diff)|output/(inspect|diff)|mvcc/(index|hashkv))\.rs' ;;
     *) echo '.' ;;
     esac
