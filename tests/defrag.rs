@@ -177,6 +177,59 @@ fn damaged_input_is_refused() {
     util::assert_unchanged(&db, &before);
 }
 
+/// A value in the `key` bucket that is not a `mvccpb.KeyValue` (found by
+/// the salvage_mutate fuzz target): etcdutl's defrag copies it as bytes and
+/// succeeds; ours copies it too, byte for byte the same content as
+/// etcdutl's, but reports it as damage (exit 1) and points to salvage, and
+/// our `check` of either output names the same revision.
+#[test]
+fn undecodable_value_is_copied_and_reported() {
+    let (_t, dir) = util::dir_with_db(&util::fixture("v3.5.1/member-db"));
+    let db = dir.join("member/snap/db");
+    let mut b = std::fs::read(&db).unwrap();
+    let leaf = key_bucket_leaf(&b);
+    let (at, rev) = {
+        let d = Db::open(&b).unwrap();
+        let e = d.page(leaf as u64).unwrap().leaf(0).unwrap();
+        let main = i64::from_be_bytes(e.key[..8].try_into().unwrap());
+        (e.value.as_ptr() as usize - b.as_ptr() as usize, main)
+    };
+    b[at] = 0x01; // field 0, wire type 1: not a KeyValue
+    std::fs::write(&db, &b).unwrap();
+    let before = util::file_fingerprint(&db);
+    let dst = dir.join("out.db");
+    let out = util::ours(["defrag", &dir.display().to_string(), "--output", &dst.display().to_string(), "-w", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", util::show(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["written"], true, "copied, not refused");
+    let bad: Vec<&Value> = v["findings"].as_array().unwrap().iter().filter(|f| f["severity"] == "damage").collect();
+    assert_eq!(bad.len(), 1, "{v}");
+    assert_eq!(bad[0]["code"], "mvcc.value.undecodable");
+    assert_eq!(bad[0]["revisions"]["first"], rev);
+    assert!(bad[0]["action"].as_str().unwrap().contains("salvage"));
+    util::assert_unchanged(&db, &before);
+    let check = |f: &Path| -> Vec<(String, i64)> {
+        let out = util::ours(["check", &f.display().to_string(), "-w", "json"]);
+        assert_eq!(out.status.code(), Some(1), "{}", util::show(&out));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["severity"] == "damage")
+            .map(|f| (f["code"].as_str().unwrap().to_string(), f["revisions"]["first"].as_i64().unwrap_or(-1)))
+            .collect()
+    };
+    assert_eq!(check(&dst), vec![("mvcc.value.undecodable".to_string(), rev)]);
+    if let Some(bins) = util::require_etcd35() {
+        let (_c, copy) = util::copy_to_temp(&dir);
+        util::assert_success(&util::etcdutl(&bins, ["defrag", "--data-dir", &copy.display().to_string()]));
+        let theirs = copy.join("member/snap/db");
+        assert_eq!(buckets(&dst), buckets(&theirs), "the same bytes as etcdutl's defrag copied");
+        assert_eq!(check(&theirs), check(&dst));
+    }
+}
+
 /// A leaf page of the `key` bucket (the first child of its root branch).
 fn key_bucket_leaf(file: &[u8]) -> usize {
     let db = Db::open(file).unwrap();

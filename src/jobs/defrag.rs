@@ -113,7 +113,8 @@ pub struct DefragReport {
 
 impl DefragReport {
     pub fn outcome(&self) -> Outcome {
-        if self.written { Outcome::Verified } else { Outcome::Damaged }
+        let damage = self.findings.iter().any(|f| f.severity == Severity::Damage);
+        if self.written && !damage { Outcome::Verified } else { Outcome::Damaged }
     }
 }
 
@@ -167,6 +168,45 @@ pub fn status_of(buckets: &[bolt::write::Bucket<'_>], total_size: u64) -> Status
     StatusOf { hash: crc, revision, total_key, total_size }
 }
 
+/// Damaged entries of the `key` bucket listed before the rest are only counted.
+const MAX_COPIED_DAMAGE: usize = 100;
+
+/// Entries of the `key` bucket etcd cannot use (`check`'s value findings:
+/// a key that is not a revision, a value that is not a `mvccpb.KeyValue`,
+/// revisions that contradict the key). A defrag copies bytes, as etcd's
+/// does, so they go into the new file as they are: it is written, and they
+/// are reported as damage (exit 1) with what to do instead.
+fn copied_damage(kvs: &[(&[u8], &[u8])]) -> Vec<Finding> {
+    use rayon::prelude::*;
+    let found: Vec<Finding> =
+        kvs.par_iter().filter_map(|(k, v)| crate::mvcc::scan::key_value(k, v, Location::default()).0).collect();
+    let total = found.len();
+    let mut out: Vec<Finding> = found
+        .into_iter()
+        .take(MAX_COPIED_DAMAGE)
+        .map(|f| {
+            let meaning =
+                format!("copied into the new file as it is (a defrag copies bytes): there too, {}", f.meaning);
+            f.meaning(meaning).action(
+                "run `etcd-forensics salvage` instead: it leaves out undecodable entries and names their revisions; \
+                 or restore from a snapshot",
+            )
+        })
+        .collect();
+    if total > MAX_COPIED_DAMAGE {
+        out.push(
+            Finding::damage(
+                "defrag.copied_damage",
+                Location::default(),
+                format!("{} more damaged entries of the key bucket not listed", total - MAX_COPIED_DAMAGE),
+            )
+            .bucket(Some("key".into()))
+            .action("run `etcd-forensics check` on the input for the full list"),
+        );
+    }
+    out
+}
+
 /// Run the defrag.
 pub fn defrag(opts: &DefragOptions) -> Result<DefragReport> {
     refuse_existing(&opts.output)?;
@@ -210,7 +250,10 @@ fn defrag_walked(
     let mut refused = false;
     for tf in &walked.findings {
         let mut f = tf.finding.clone();
-        if f.severity == Severity::Damage && !harmless(f.code) {
+        if f.severity == Severity::Damage && harmless(f.code) {
+            f.severity = Severity::Warning;
+            f.action = "nothing: the defragmented file gives the page back".into();
+        } else if f.severity == Severity::Damage {
             refused = true;
             f.action = "a defrag would drop what this page holds: run `etcd-forensics salvage` instead".into();
         }
@@ -228,6 +271,10 @@ fn defrag_walked(
                 .meaning("etcd never nests buckets: this is not an etcd db (etcd's defrag would turn them into empty values)"),
             );
         }
+    }
+
+    if let Some(key) = walked.buckets.iter().find(|b| b.name == buckets::KEY) {
+        findings.extend(copied_damage(&key.sink.kvs));
     }
 
     let new: Vec<bolt::write::Bucket<'_>> =
@@ -554,9 +601,22 @@ mod tests {
         p
     }
 
+    /// A put of `/k/<i>` at revision `i`, as etcd writes it.
+    fn put(i: i64) -> (Vec<u8>, Vec<u8>) {
+        use prost::Message;
+        let kv = crate::proto::mvccpb::KeyValue {
+            key: format!("/k/{i}").into_bytes(),
+            create_revision: i,
+            mod_revision: i,
+            version: 1,
+            value: vec![b'v'; 40],
+            lease: 0,
+        };
+        (Revision { main: i, sub: 0, tombstone: false }.to_key(), kv.encode_to_vec())
+    }
+
     fn sample() -> Owned {
-        let keys: Vec<(Vec<u8>, Vec<u8>)> =
-            (1..3000i64).map(|i| (Revision { main: i, sub: 0, tombstone: false }.to_key(), vec![b'v'; 40])).collect();
+        let keys: Vec<(Vec<u8>, Vec<u8>)> = (1..3000i64).map(put).collect();
         vec![
             (b"key".to_vec(), keys),
             (b"meta".to_vec(), vec![(b"consistent_index".to_vec(), 7u64.to_be_bytes().to_vec())]),
@@ -636,6 +696,46 @@ mod tests {
         assert_eq!(r2.source_trailer, Trailer::Valid);
         assert_eq!(r2.status, StatusOf { total_size: r2.status.total_size, ..r.status });
         assert!(!has_trailer(fs::metadata(&again).unwrap().len()));
+    }
+
+    /// Entries etcd cannot use are copied (a defrag copies bytes) and
+    /// reported as damage: exit 1, with salvage as what to do instead.
+    #[test]
+    fn bad_key_values_are_copied_and_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let clean = write_file(dir.path(), "clean.db", &sample());
+        let plain = |source: PathBuf, output: PathBuf| {
+            defrag(&DefragOptions { source, output, snapshot: false, skip_hash_check: false }).unwrap()
+        };
+        let r = plain(clean, dir.path().join("clean.out"));
+        assert!(r.written && r.findings.is_empty(), "{:?}", r.findings);
+        assert_eq!(r.outcome(), Outcome::Verified);
+
+        let mut owned = sample();
+        let keys = &mut owned[0].1;
+        keys[10].1 = vec![0xff, 0xff, 0xff]; // not a KeyValue
+        keys[20].0.truncate(5); // not a revision key (sorts before the rest)
+        keys.sort();
+        let src = write_file(dir.path(), "bad.db", &owned);
+        let out = dir.path().join("bad.out");
+        let r = plain(src, out.clone());
+        assert!(r.written, "copied, not refused");
+        assert_eq!(read_all(&out), owned, "byte for byte");
+        let codes: Vec<&str> = r.findings.iter().filter(|f| f.severity == Severity::Damage).map(|f| f.code).collect();
+        assert_eq!(codes.len(), 2, "{codes:?}");
+        assert!(codes.contains(&"mvcc.value.undecodable") && codes.contains(&"mvcc.key.bad_revision"), "{codes:?}");
+        assert!(r.findings.iter().all(|f| f.action.contains("salvage")));
+        assert_eq!(r.outcome(), Outcome::Damaged);
+
+        // Beyond the cap, the rest are counted in one finding.
+        let mut many = sample();
+        for e in many[0].1.iter_mut().take(MAX_COPIED_DAMAGE + 7) {
+            e.1 = vec![0xff];
+        }
+        let src = write_file(dir.path(), "many.db", &many);
+        let r = plain(src, dir.path().join("many.out"));
+        assert_eq!(r.findings.len(), MAX_COPIED_DAMAGE + 1);
+        assert!(r.findings.last().is_some_and(|f| f.code == "defrag.copied_damage" && f.what.starts_with("7 more")));
     }
 
     #[test]

@@ -144,68 +144,80 @@ impl<'a> EtcdSink<'a> {
 
     fn check_key_value(&mut self, key: &'a [u8], value: &'a [u8], loc: KvLoc) {
         let at = Location::page(loc.pgid, loc.offset);
-        let Some(rev) = Revision::parse(key) else {
-            self.finding(
-                Finding::damage(
-                    "mvcc.key.bad_revision",
-                    at,
-                    format!("key bucket key (hex){} is not a revision key", bolt::walk::hex(key)),
-                )
-                .bucket(Some("key".into()))
-                .meaning("etcd 3.4/3.5 misread this entry at boot; 3.6 panics \"invalid revision length\"")
-                .action("restore from a snapshot; on a multi-member cluster remove this member and add it back"),
-            );
-            return;
-        };
-        let revs = Some(RevRange { first: Some(rev.main), last: Some(rev.main) });
-        if value.is_empty() && !rev.tombstone {
-            // `etcdutl snapshot restore --bump-revision` marker.
-            return;
+        let (damage, kv) = key_value(key, value, at);
+        if let Some(f) = damage {
+            self.finding(f);
         }
-        match kv::decode(value) {
-            Err(e) => self.finding(
-                Finding::damage(
-                    "mvcc.value.undecodable",
-                    at,
-                    format!("revision {}/{}: value does not decode as mvccpb.KeyValue: {e}", rev.main, rev.sub),
-                )
-                .bucket(Some("key".into()))
-                .revisions(revs)
-                .meaning("etcd fails at boot: \"failed to unmarshal mvccpb.KeyValue\"")
-                .action("restore from a snapshot; on a multi-member cluster remove this member and add it back (it resyncs from the leader)"),
-            ),
-            Ok(kv) => {
-                let bad = if kv.key.is_empty() {
-                    Some("the KeyValue has an empty key".to_string())
-                } else if !rev.tombstone && kv.mod_revision != rev.main {
-                    Some(format!(
-                        "mod_revision {} differs from the revision key's main revision {}",
-                        kv.mod_revision, rev.main
-                    ))
-                } else if !rev.tombstone
-                    && (kv.create_revision <= 0 || kv.create_revision > kv.mod_revision || kv.version <= 0)
-                {
-                    Some(format!(
-                        "inconsistent KeyValue (create_revision {}, mod_revision {}, version {})",
-                        kv.create_revision, kv.mod_revision, kv.version
-                    ))
-                } else {
-                    None
-                };
-                if let Some(what) = bad {
-                    self.finding(
-                        Finding::damage("mvcc.value.inconsistent", at, format!("revision {}/{}: {what}", rev.main, rev.sub))
-                            .bucket(Some("key".into()))
-                            .revisions(revs)
-                            .meaning("etcd would load this revision with wrong metadata; reads and watches of this key may return wrong data")
-                            .action("compare with a healthy member (`etcdctl endpoint hashkv`) and restore from a snapshot if they differ"),
-                    );
-                }
-                if rev.tombstone {
-                    self.tombstones += 1;
-                }
-                self.live.push((key_hash(kv.key), kv.key, !rev.tombstone));
+        if let Some((user_key, tombstone)) = kv {
+            if tombstone {
+                self.tombstones += 1;
             }
+            self.live.push((key_hash(user_key), user_key, !tombstone));
+        }
+    }
+}
+
+/// etcd's view of one `key`-bucket entry: the damage it holds, if any
+/// (a key that is not a revision, a value that is not a `mvccpb.KeyValue`,
+/// one whose revisions contradict its key), and for an entry that decodes,
+/// its user key and whether it is a tombstone. `at` is where it lies.
+/// A `--bump-revision` marker (empty value, not a tombstone) is neither.
+pub fn key_value<'a>(key: &[u8], value: &'a [u8], at: Location) -> (Option<Finding>, Option<(&'a [u8], bool)>) {
+    let Some(rev) = Revision::parse(key) else {
+        let f = Finding::damage(
+            "mvcc.key.bad_revision",
+            at,
+            format!("key bucket key (hex){} is not a revision key", bolt::walk::hex(key)),
+        )
+        .bucket(Some("key".into()))
+        .meaning("etcd 3.4/3.5 misread this entry at boot; 3.6 panics \"invalid revision length\"")
+        .action("restore from a snapshot; on a multi-member cluster remove this member and add it back");
+        return (Some(f), None);
+    };
+    let revs = Some(RevRange { first: Some(rev.main), last: Some(rev.main) });
+    if value.is_empty() && !rev.tombstone {
+        // `etcdutl snapshot restore --bump-revision` marker.
+        return (None, None);
+    }
+    match kv::decode(value) {
+        Err(e) => {
+            let f = Finding::damage(
+                "mvcc.value.undecodable",
+                at,
+                format!("revision {}/{}: value does not decode as mvccpb.KeyValue: {e}", rev.main, rev.sub),
+            )
+            .bucket(Some("key".into()))
+            .revisions(revs)
+            .meaning("etcd fails at boot: \"failed to unmarshal mvccpb.KeyValue\"")
+            .action("restore from a snapshot; on a multi-member cluster remove this member and add it back (it resyncs from the leader)");
+            (Some(f), None)
+        }
+        Ok(kv) => {
+            let bad = if kv.key.is_empty() {
+                Some("the KeyValue has an empty key".to_string())
+            } else if !rev.tombstone && kv.mod_revision != rev.main {
+                Some(format!(
+                    "mod_revision {} differs from the revision key's main revision {}",
+                    kv.mod_revision, rev.main
+                ))
+            } else if !rev.tombstone
+                && (kv.create_revision <= 0 || kv.create_revision > kv.mod_revision || kv.version <= 0)
+            {
+                Some(format!(
+                    "inconsistent KeyValue (create_revision {}, mod_revision {}, version {})",
+                    kv.create_revision, kv.mod_revision, kv.version
+                ))
+            } else {
+                None
+            };
+            let f = bad.map(|what| {
+                Finding::damage("mvcc.value.inconsistent", at, format!("revision {}/{}: {what}", rev.main, rev.sub))
+                    .bucket(Some("key".into()))
+                    .revisions(revs)
+                    .meaning("etcd would load this revision with wrong metadata; reads and watches of this key may return wrong data")
+                    .action("compare with a healthy member (`etcdctl endpoint hashkv`) and restore from a snapshot if they differ")
+            });
+            (f, Some((kv.key, rev.tombstone)))
         }
     }
 }
