@@ -59,6 +59,8 @@ fuzz_target!(|bytes: &[u8]| {
     let _ = std::fs::remove_file(&defragged);
 
     let result = salvage(&SalvageOptions::new(&src, &out));
+    // What a complete salvage wrote, to compare with a clean defrag.
+    let complete = result.as_ref().ok().filter(|r| r.complete()).map(|r| r.result.status);
     assert_eq!(std::fs::read(&src).expect("read input back"), file, "salvage changed its input");
     match result {
         Ok(report) => {
@@ -90,6 +92,18 @@ fuzz_target!(|bytes: &[u8]| {
             // file as it is, but only damage the report names.
             let checked =
                 check_file(&defragged, CheckOptions { sequential: false, progress: None }).expect("check output");
+            // Both read the whole tree: a salvage that lost nothing and a
+            // defrag that copied nothing bad hold the same buckets (salvage
+            // always writes `key`, `meta` and `lease`, even when the input
+            // lacks them).
+            let has = |n: &str| report.buckets.iter().any(|b| b.name == n);
+            let defrag_clean = !report.findings.iter().any(|f| f.severity == Severity::Damage)
+                && has("key")
+                && has("meta")
+                && has("lease");
+            if let (Some(salvaged), true) = (complete, defrag_clean) {
+                assert_eq!(salvaged, report.status, "salvage and defrag of the same readable file differ");
+            }
             for f in checked.findings.iter().filter(|f| f.severity == Severity::Damage) {
                 assert!(
                     report.findings.iter().any(|r| r.severity == Severity::Damage && r.code == f.code),
