@@ -48,7 +48,8 @@ EXIT CODES:
 const DEFRAG_EXIT_CODES: &str = "\
 EXIT CODES:
   0  written: OUTPUT holds every bucket, key and value of SRC
-  1  refused: a page of SRC cannot be read (nothing written; run `etcd-forensics salvage`)
+  1  refused: a page of SRC cannot be read (nothing written; run `etcd-forensics salvage`),
+     or written with damaged key-bucket entries copied as they are (listed; run `salvage`)
   2  could not run: OUTPUT exists, SRC unreadable or not a bbolt file, write failure";
 
 const SALVAGE_EXIT_CODES: &str = "\
@@ -410,7 +411,10 @@ the output is written under a temporary name beside OUTPUT, fsynced and moved in
 OUTPUT still does not exist.\n\n\
 The input is read completely first; a page that cannot be read makes defrag refuse (exit 1, nothing \
 written), because a defrag must not drop data silently: use `etcd-forensics salvage` for damaged \
-files. One invalid meta page is only a warning (bbolt uses the other one). A snapshot file's SHA-256 \
+files. One invalid meta page is only a warning (bbolt uses the other one). Entries of the key \
+bucket etcd cannot use (a key that is not a revision, a value that is not a mvccpb.KeyValue) are \
+copied as bytes, as `etcdutl defrag` copies them, and reported as damage (exit 1): the new file \
+fails etcd's boot the same way; `salvage` leaves them out. A snapshot file's SHA-256 \
 trailer is verified unless --skip-hash-check.\n\n\
 --snapshot appends the SHA-256 trailer of `etcdctl snapshot save` files, so that `restore` accepts \
 the output without --skip-hash-check.\n\n\
