@@ -58,7 +58,7 @@ scope() { # <target>: regex of the library files the target exists for
     mvcc_key) echo '^mvcc/(revision|kv)\.rs' ;;
     wal_segment | wal_mutate) echo '^wal/(record|repair)\.rs' ;;
     wal_write) echo '^wal/(write|record)\.rs' ;;
-    proto_entry) echo '^(proto/(wire|mod)|wal/record)\.rs' ;;
+    proto_entry) echo '^proto/(wire|mod|etcdserverpb|raftpb|walpb)\.rs' ;;
     snap_file | snap_mutate) echo '^snap/(snapfile|v2store)\.rs' ;;
     snap_write) echo '^snap/(write|snapfile|v2store)\.rs' ;;
     k8s_value) echo '^k8s/(envelope|json|key|render|types)\.rs' ;;
