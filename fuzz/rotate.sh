@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Run every fuzz target in turn for SECONDS each (default 300), one at a time,
 # and append one line per run to fuzz/log.tsv:
-#   date  target  seconds  executions  corpus-entries  result
+#   date  target  seconds  executions  corpus-entries  result  cpu
+# seconds is the wall-clock budget (-max_total_time); cpu is the user+system
+# seconds the run really got (less when other work shares the machine;
+# rows before 2026-12-07 13:10 have none).
 # result is "clean" or the crash/leak/timeout file libFuzzer wrote (kept in
 # fuzz/artifacts/<target>/). Usage, from the repository root:
 #   bash fuzz/rotate.sh [SECONDS] [TARGET...]
@@ -15,7 +18,7 @@ targets=("$@")
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build -O >/dev/null
 log=log.tsv
-[[ -f $log ]] || printf 'date\ttarget\tseconds\texecutions\tcorpus\tresult\n' >"$log"
+[[ -f $log ]] || printf 'date\ttarget\tseconds\texecutions\tcorpus\tresult\tcpu\n' >"$log"
 for t in "${targets[@]}"; do
     mkdir -p "corpus/$t" "seeds/$t" "artifacts/$t"
     out=$(mktemp)
@@ -25,16 +28,19 @@ for t in "${targets[@]}"; do
     # bytes (an empty edit list) for the whole run.
     extra=()
     [[ $t != *_mutate ]] || extra=(-len_control=0)
-    cargo fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
+    tf=$(mktemp)
+    /usr/bin/time -f '%U %S' -o "$tf" cargo fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
         -max_total_time="$secs" -rss_limit_mb=2048 -timeout=25 -print_final_stats=1 "${extra[@]}" \
         >"$out" 2>&1 || rc=$?
+    cpu=$(awk 'END { printf "%.0f", $1 + $2 }' "$tf")
+    rm -f "$tf"
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" | tail -n1)
     result=clean
     if ((rc != 0)); then
         result=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$out" | tail -n1)
         result=${result:-"exit $rc (see $out)"}
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$secs" "${execs:-?}" \
-        "$(ls "corpus/$t" | wc -l)" "$result" >>"$log"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$secs" "${execs:-?}" \
+        "$(ls "corpus/$t" | wc -l)" "$result" "$cpu" >>"$log"
     [[ $rc != 0 ]] || rm -f "$out"
 done
