@@ -319,7 +319,7 @@ pub fn k8s_value(data: &[u8]) {
 /// space with the Kubernetes summary, SHA-256) and the HTML printer. No
 /// panics; the page never holds a script or an element made from the
 /// data, whatever the keys and values are.
-pub fn report_page(data: &[u8]) {
+pub fn report_page(data: &[u8], verdict: Option<&str>) {
     use etcd_forensics::jobs::report::{ReportOptions, build};
     thread_local! {
         static PATH: std::path::PathBuf =
@@ -331,9 +331,14 @@ pub fn report_page(data: &[u8]) {
     }
     let r = build(std::slice::from_ref(&path), &ReportOptions { generated_at: Some(0), ..ReportOptions::default() });
     let Ok(r) = r else { return };
+    if let Some(want) = verdict {
+        let got: Vec<&str> = r.subjects.iter().map(|s| s.check.verdict()).collect();
+        assert_eq!(got, vec![want], "verdict of an unedited fixture");
+    }
     let html = output::html::render(&r);
     assert!(!html.contains("<script"), "a script in the page");
     assert!(!html.contains("<img"), "markup from the data");
+    assert!(html.trim_end().ends_with("</html>"), "a whole page");
 }
 
 /// Every read-only query job on a db, as `get`, `history`, `hashkv`,
