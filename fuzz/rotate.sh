@@ -28,6 +28,11 @@ for t in "${targets[@]}"; do
     # bytes (an empty edit list) for the whole run.
     extra=()
     [[ $t != *_mutate && $t != report_page ]] || extra=(-len_control=0)
+    # salvage_mutate runs defrag, whose hashing thread is a scoped thread:
+    # its Thread handle and TLS destructor registration (112 bytes) can
+    # still be live when join returns, and LeakSanitizer's per-input check
+    # then reports a "leak" that does not reproduce alone (2026-12-07).
+    [[ $t != salvage_mutate ]] || extra+=(-detect_leaks=0)
     tf=$(mktemp)
     /usr/bin/time -f '%U %S' -o "$tf" cargo fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
         -max_total_time="$secs" -rss_limit_mb=2048 -timeout=25 -print_final_stats=1 "${extra[@]}" \
