@@ -178,11 +178,16 @@ const MAX_COPIED_DAMAGE: usize = 100;
 /// are reported as damage (exit 1) with what to do instead.
 fn copied_damage(kvs: &[(&[u8], &[u8])]) -> Vec<Finding> {
     use rayon::prelude::*;
-    let found: Vec<Finding> =
-        kvs.par_iter().filter_map(|(k, v)| crate::mvcc::scan::key_value(k, v, Location::default()).0).collect();
-    let total = found.len();
-    let mut out: Vec<Finding> = found
-        .into_iter()
+    let bad = |(k, v): &(&[u8], &[u8])| crate::mvcc::scan::key_value(k, v, Location::default()).0;
+    // Counted in parallel without keeping them (a badly damaged db may hold
+    // millions); only the listed ones are kept.
+    let total = kvs.par_iter().filter(|e| bad(e).is_some()).count();
+    if total == 0 {
+        return Vec::new();
+    }
+    let mut out: Vec<Finding> = kvs
+        .iter()
+        .filter_map(bad)
         .take(MAX_COPIED_DAMAGE)
         .map(|f| {
             let meaning =

@@ -281,12 +281,9 @@ fn hash_file(path: &Path, no_hash: bool) -> HashedFile {
     }
 }
 
+/// Lowercase hex of a digest (all 32 bytes: `walk::hex` shortens only past 64).
 fn hex_of(digest: &[u8; 32]) -> String {
-    let mut hex = String::with_capacity(64);
-    for b in digest {
-        hex.push_str(&format!("{b:02x}"));
-    }
-    hex
+    crate::bolt::walk::hex(digest)
 }
 
 /// Whether `check` of the single file input `path` hashes the whole file
