@@ -596,12 +596,18 @@ bucket name \"key\" and every key/value of the key bucket up to revision R, leav
 or below the compact revision that a compaction at R would delete. Members with the same history \
 have the same hash at the same revision; compare with `etcdctl endpoint hashkv` on live members \
 or with this command on their copies.\n\n\
-R defaults to the current revision. Like etcd 3.4.23 and 3.5.1, R at or below the compact revision \
-fails with \"mvcc: required revision has been compacted\" (etcd 3.4.27+/3.5.10+ accept R equal to \
-it) and R above the current revision with \"mvcc: required revision is a future revision\" (exit 1). \
---etcd-version picks those rules and, for 3.4.34+/3.5.16+/3.6, leaves out a tombstone at the \
-compact revision as newer etcd does. A compaction that was scheduled but not finished is finished \
-first, as etcd does at boot.\n\n\
+R defaults to the current revision. R below the compact revision fails with \"mvcc: required \
+revision has been compacted\", and so does R equal to it under etcd 3.4.23-3.4.26 and 3.5.0-3.5.9; R \
+above the current revision fails with \"mvcc: required revision is a future revision\" (exit 1). \
+The rules are those of the newest release of the line that wrote the db (3.4, 3.5, 3.6, 3.7); \
+--etcd-version picks a given release's, e.g. 3.5.1 (3.4.34+/3.5.16+/3.6 also leave out a tombstone \
+at the compact revision). A compaction that was scheduled but not finished is finished first, as \
+etcd does at boot.\n\n\
+Given a data dir, the hash is that of the store etcd serves once it has booted: after a kill or a \
+crash the db lags the WAL, and etcd applies the WAL's committed entries past the db's consistent \
+index before it answers; so does this command (a note on stderr says how many revisions that \
+added). --db-only hashes the db as it is. Given a db or snapshot file, there is no WAL: the file \
+is what is hashed.\n\n\
 Output as `etcdutl hashkv` (3.6): simple `hash, hash revision, compact revision`; table; json \
 {\"hash\",\"hashRevision\",\"compactRevision\"}. The hash is decimal, as etcd prints it.\n\n\
 Examples:\n  etcd-forensics hashkv /var/lib/etcd\n  etcd-forensics hashkv snapshot.db --rev 1200 -w json",
@@ -617,6 +623,10 @@ Examples:\n  etcd-forensics hashkv /var/lib/etcd\n  etcd-forensics hashkv snapsh
         /// newest release of the minor version that wrote the db.
         #[arg(long, value_name = "VERSION", value_parser = release_parser)]
         etcd_version: Option<Release>,
+        /// For a data dir: hash the db as it is, without the committed WAL entries etcd
+        /// applies at boot.
+        #[arg(long)]
+        db_only: bool,
         #[arg(short = 'w', long = "write-out", value_enum, default_value = "simple")]
         write_out: ListFormat,
     },
@@ -1143,14 +1153,40 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
             out.flush()?;
             Ok(problems_code(&a.problems))
         }
-        Cmd::Hashkv { path, rev, etcd_version, write_out } => {
+        Cmd::Hashkv { path, rev, etcd_version, db_only, write_out } => {
             let input = inspect::open(&path)?;
             let mut store = open_store(&input, etcd_version)?;
-            let a = match walking(&input, &mut store, |s| s.hashkv(rev)) {
+            let boot = if db_only { inspect::Boot::NoWal } else { inspect::at_boot(&input, &store, etcd_version) };
+            let answer = walking(&input, &mut store, |s| match &boot {
+                inspect::Boot::Replay(b) => s.hashkv_at_boot(rev, b),
+                _ => s.hashkv(rev),
+            });
+            let a = match answer {
                 Ok(a) => a,
                 Err(e) => return Ok(refused_by(&e, &store)),
             };
             output::inspect::print_hashkv(out, &a, write_out.into())?;
+            match &boot {
+                inspect::Boot::Replay(b) => {
+                    eprintln!(
+                        "note: includes the {} committed WAL entr{} past the db's consistent index, which etcd applies at boot (db revision {}, revision after boot {}); --db-only hashes the db alone",
+                        b.entries,
+                        if b.entries == 1 { "y" } else { "ies" },
+                        b.db_revision,
+                        b.current
+                    );
+                    if b.after_commit > b.current {
+                        eprintln!(
+                            "note: the WAL's entries not yet known to be committed would take it to revision {} (a single-member cluster commits them at once; a new leader may drop them)",
+                            b.after_commit
+                        );
+                    }
+                }
+                inspect::Boot::NotReplayed(why) => {
+                    eprintln!("note: this hash is of the db alone, without the WAL entries etcd applies at boot: {why}")
+                }
+                inspect::Boot::NoWal | inspect::Boot::InStep => {}
+            }
             if a.pending_compaction {
                 eprintln!(
                     "note: the compaction at revision {} was scheduled but not finished; etcd finishes it at boot, and this hash is the one it then reports",

@@ -42,6 +42,9 @@ struct Boot {
     writes: bool,
     /// `.snap` files etcd renamed `.broken` while starting.
     broken_snaps: usize,
+    /// `endpoint hashkv --rev R` for each R asked for, read before the probe
+    /// put (None: etcd refused or did not answer).
+    hashes: Vec<(i64, Option<u64>)>,
     /// etcd's stderr tail, shown in assertion messages (Debug).
     #[allow(dead_code)]
     log: String,
@@ -50,11 +53,12 @@ struct Boot {
 /// Boot real etcd on a copy of `data`, without the harness's health check
 /// (a member whose db is ahead of its WAL is up but never commits).
 fn boot(bins: &EtcdBins, data: &Path, name: &str) -> Boot {
-    boot_within(bins, data, name, 100)
+    boot_within(bins, data, name, 100, &[])
 }
 
-/// [`boot`], polling for readiness `polls` times (each at least 200 ms).
-fn boot_within(bins: &EtcdBins, data: &Path, name: &str, polls: usize) -> Boot {
+/// [`boot`], polling for readiness `polls` times (each at least 200 ms), and
+/// asking the booted member for the hashes of `hash_revs`.
+fn boot_within(bins: &EtcdBins, data: &Path, name: &str, polls: usize, hash_revs: &[i64]) -> Boot {
     let tmp = tempfile::tempdir().unwrap();
     let copy = tmp.path().join("data");
     copy_dir(data, &copy);
@@ -90,7 +94,7 @@ fn boot_within(bins: &EtcdBins, data: &Path, name: &str, polls: usize) -> Boot {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    let (mut revision, mut writes) = (None, false);
+    let (mut revision, mut writes, mut hashes) = (None, false, Vec::new());
     if up {
         // wait for the leader to apply its log, then read the revision
         let read_ok = (0..10).any(|_| ctl(&["get", "/none", "--consistency=l"], "3s").status.success());
@@ -98,6 +102,11 @@ fn boot_within(bins: &EtcdBins, data: &Path, name: &str, polls: usize) -> Boot {
         if read_ok && st.status.success() {
             let v: Value = serde_json::from_slice(&st.stdout).unwrap();
             revision = v[0]["Status"]["header"]["revision"].as_i64();
+        }
+        for r in hash_revs {
+            let out = ctl(&["endpoint", "hashkv", "--rev", &r.to_string(), "-w", "json"], "3s");
+            let v: Option<Value> = serde_json::from_slice(&out.stdout).ok();
+            hashes.push((*r, v.and_then(|v| v[0]["HashKV"]["hash"].as_u64())));
         }
         writes = ctl(&["put", "/probe", "x"], "3s").status.success();
     }
@@ -112,6 +121,7 @@ fn boot_within(bins: &EtcdBins, data: &Path, name: &str, polls: usize) -> Boot {
         revision,
         writes,
         broken_snaps,
+        hashes,
         log: text.chars().rev().take(3000).collect::<String>().chars().rev().collect(),
     }
 }
@@ -229,6 +239,7 @@ fn sigkill_under_load_predictions_match_real_etcd() {
     // every release of the matrix: 4 kills each for 3.4.23 and 3.5.1 (as
     // before), 2 for the others (CI time), more with ETCD_FORENSICS_KILL_ROUNDS
     let rounds: Option<u64> = std::env::var("ETCD_FORENSICS_KILL_ROUNDS").ok().and_then(|s| s.parse().ok());
+    let mut replays = 0;
     for bins in util::require_matrix().into_iter().rev() {
         let rounds = rounds.unwrap_or(if matches!(bins.version, "3.4.23" | "3.5.1") { 4 } else { 2 });
         for round in 0..rounds {
@@ -241,14 +252,42 @@ fn sigkill_under_load_predictions_match_real_etcd() {
             load.stop();
             let (code, v) = check_json(&data, &[]);
             assert!(code == 0 || code == 1, "{v}");
-            let b = boot(&bins, &data, "k");
-            assert_matches(&v, &b, &format!("etcd {} round {round}", bins.version));
+            // hashkv of the dir (the WAL's committed entries applied, as at
+            // boot) and of the db alone, at the revisions each reaches
+            let at_boot = v["prediction"]["revisionAtBoot"].as_i64();
+            let db_rev = v["db"]["revision"].as_i64().unwrap();
+            let ours = |args: &[&str]| {
+                let out = util::ours([&["hashkv", data.to_str().unwrap(), "-w", "json"], args].concat());
+                let v: Value =
+                    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", util::show(&out)));
+                v["hash"].as_u64().unwrap()
+            };
+            let mut revs = vec![db_rev];
+            revs.extend(at_boot.filter(|r| *r != db_rev));
+            let b = boot_within(&bins, &data, "k", 100, &revs);
+            let ctx = format!("etcd {} round {round}", bins.version);
+            assert_matches(&v, &b, &ctx);
+            if b.writes {
+                let db_only = ours(&["--db-only", "--rev", &db_rev.to_string()]);
+                assert_eq!(
+                    b.hashes.first(),
+                    Some(&(db_rev, Some(db_only))),
+                    "{ctx}: hashkv --db-only at the db's revision"
+                );
+                if let Some(r) = at_boot {
+                    replays += u32::from(r > db_rev);
+                    let replayed = ours(&["--rev", &r.to_string()]);
+                    assert_eq!(b.hashes.last(), Some(&(r, Some(replayed))), "{ctx}: hashkv at the revision after boot");
+                    assert_eq!(ours(&[]), replayed, "{ctx}: hashkv of the dir defaults to the revision after boot");
+                }
+            }
             // a member that starts but cannot apply writes must be called damaged
             if b.up && !b.writes {
                 assert_eq!(v["verdict"], "damaged", "{v}\n{b:?}");
             }
         }
     }
+    assert!(replays > 0, "no kill left committed WAL entries past the db: hashkv at boot went untested");
 }
 
 /// A torn write of a record that was never applied: the last segment ends
@@ -336,7 +375,7 @@ fn truncating_applied_records_on_36_delays_readiness_by_the_gap() {
         let (_, v35) = check_json(&data, &["--etcd-version", "3.5"]);
         let f35 = v35["findings"].as_array().unwrap().iter().find(|f| f["code"] == "datadir.db_ahead_of_wal").unwrap();
         assert!(f35["meaning"].as_str().unwrap().contains("never applied"), "{f35}");
-        let real = boot_within(&bins, &data, "m", 300);
+        let real = boot_within(&bins, &data, "m", 300, &[]);
         assert!(
             real.up && real.writes,
             "{}: ready after the publish retries, then applies writes: {real:?}",
@@ -458,7 +497,7 @@ fn zeroed_run_on_36_delays_readiness_by_the_gap() {
             .find(|f| f["code"] == "datadir.db_ahead_of_wal")
             .unwrap_or_else(|| panic!("{}: {v}", bins.version));
         assert!(f["meaning"].as_str().unwrap().contains("retried every 7 s"), "{}: {f}", bins.version);
-        let real = boot_within(&bins, &data, "m", 300);
+        let real = boot_within(&bins, &data, "m", 300, &[]);
         assert!(real.up && real.writes, "{}: ready after the publish retries: {real:?}", bins.version);
         assert_matches(&v, &real, &format!("zeroed run ({})", bins.version));
     }
@@ -491,7 +530,7 @@ fn db_newer_than_its_wal_on_36_delays_readiness_by_the_gap() {
             .find(|f| f["code"] == "datadir.db_ahead_of_wal")
             .unwrap_or_else(|| panic!("{}: {v}", bins.version));
         assert!(f["meaning"].as_str().unwrap().contains("retried every 7 s"), "{}: {f}", bins.version);
-        let real = boot_within(&bins, &data, "m", 300);
+        let real = boot_within(&bins, &data, "m", 300, &[]);
         assert!(real.up && real.writes, "{}: ready after the publish retries: {real:?}", bins.version);
         assert_matches(&v, &real, &format!("db newer than WAL ({})", bins.version));
     }

@@ -114,6 +114,13 @@ pub struct Prediction {
     /// Entries past the consistent index (committed, then all).
     pub entries_to_apply_at_boot: u64,
     pub entries_to_apply_after_commit: u64,
+    /// The compact revision after those committed entries (a compaction
+    /// can be among them).
+    pub compact_revision_at_boot: i64,
+    /// With [`Options::keep_boot_changes`]: every `key`-bucket entry the
+    /// committed entries write, in order (all above the db's revision).
+    #[serde(skip)]
+    pub boot_changes: Vec<replay::Change>,
 }
 
 /// Everything `check DATA_DIR` learns.
@@ -187,6 +194,10 @@ pub struct Options {
     /// its upgrade/downgrade rules decide `willStart`. `None`: a release of
     /// the writer's own line.
     pub etcd_version: Option<Release>,
+    /// Keep the `key`-bucket changes that the committed entries past the
+    /// consistent index make ([`Prediction::boot_changes`]): `hashkv DATA_DIR`
+    /// hashes the store as etcd has it once it has booted.
+    pub keep_boot_changes: bool,
 }
 
 struct Ctx {
@@ -477,12 +488,20 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
         if let (Some(src), Some(d)) = (&db_src, &db_facts) {
             if let Ok(db) = Db::open(src.bytes()) {
                 let mut model: Model = if entries.is_empty() {
-                    Model { revision: d.revision, ..Default::default() }
+                    Model {
+                        revision: d.revision,
+                        compact_revision: d.compact_revision.unwrap_or(-1),
+                        ..Default::default()
+                    }
                 } else {
                     replay::load_model(&db, d.revision, d.compact_revision.unwrap_or(-1))
                 };
                 let commit = hs.map_or(0, |h| h.commit);
+                if opts.keep_boot_changes {
+                    model.log = Some(Vec::new());
+                }
                 let (mut at_boot, mut n_boot, mut n_all) = (model.revision, 0u64, 0u64);
+                let (mut compact_at_boot, mut boot_changes) = (model.compact_revision, Vec::new());
                 for (index, (_, data, etype)) in &entries {
                     if let DecodedRequest::Internal(req) = DecodedRequest::decode(*etype, data) {
                         model.apply(&req);
@@ -490,7 +509,11 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
                     n_all += 1;
                     if *index <= commit {
                         at_boot = model.revision;
+                        compact_at_boot = model.compact_revision;
                         n_boot += 1;
+                        if let Some(log) = model.log.as_mut() {
+                            boot_changes.append(log);
+                        }
                     }
                 }
                 prediction = Some(Prediction {
@@ -498,6 +521,8 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
                     revision_after_commit: model.revision,
                     entries_to_apply_at_boot: n_boot,
                     entries_to_apply_after_commit: n_all,
+                    compact_revision_at_boot: compact_at_boot,
+                    boot_changes,
                 });
             }
         }

@@ -135,7 +135,8 @@ pub fn check_dir(
     wal_dir: Option<&Path>,
     etcd_version: Option<crate::mvcc::version::Release>,
 ) -> Result<crate::datadir::Diagnosis> {
-    let opts = crate::datadir::Options { wal_dir: wal_dir.map(Path::to_path_buf), etcd_version };
+    let opts =
+        crate::datadir::Options { wal_dir: wal_dir.map(Path::to_path_buf), etcd_version, keep_boot_changes: false };
     crate::datadir::diagnose(path, &opts)
 }
 

@@ -62,6 +62,79 @@ pub fn open(path: &Path) -> Result<Input> {
     Ok(Input { path: path.to_path_buf(), db_path, data_dir, src })
 }
 
+/// A data dir's store once etcd has booted: the db plus the `key`-bucket
+/// entries that the committed WAL entries past its consistent index write
+/// (etcd applies them before it serves; see [`datadir::Prediction`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AtBoot {
+    pub appended: Vec<hashkv::Appended>,
+    /// The store's revision and compact revision after them.
+    pub current: i64,
+    pub compact: i64,
+    /// Committed entries past the consistent index, and the db's revision.
+    pub entries: u64,
+    pub db_revision: i64,
+    /// The revision once every WAL entry is committed and applied too
+    /// (what a single-member cluster reaches; a new leader may drop them).
+    pub after_commit: i64,
+}
+
+/// What [`at_boot`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Boot {
+    /// A db or snapshot file: there is no WAL to apply.
+    NoWal,
+    /// The db holds everything the WAL has committed.
+    InStep,
+    /// Committed entries past the db's consistent index.
+    Replay(AtBoot),
+    /// Entries to apply that cannot be replayed here, and why.
+    NotReplayed(String),
+}
+
+/// Replay a data dir's committed WAL entries past the db's consistent index
+/// on top of `store` (opened on the same input), as etcd does at boot.
+pub fn at_boot(input: &Input, store: &Store<'_>, etcd_version: Option<Release>) -> Boot {
+    let Some(paths) = &input.data_dir else { return Boot::NoWal };
+    let opts = datadir::Options { wal_dir: None, etcd_version, keep_boot_changes: true };
+    let d = match datadir::diagnose(&input.path, &opts) {
+        Ok(d) => d,
+        Err(e) => return Boot::NotReplayed(format!("the data dir could not be read: {e}")),
+    };
+    let (Some(p), Some(db)) = (&d.prediction, &d.db) else {
+        return Boot::NotReplayed(format!(
+            "`etcd-forensics check {}` finds that etcd would not start this dir ({:?})",
+            paths.data_dir.display(),
+            d.verdict
+        ));
+    };
+    if p.entries_to_apply_at_boot == 0 || p.boot_changes.is_empty() && p.compact_revision_at_boot == store.compact {
+        return Boot::InStep;
+    }
+    if db.revision != store.current {
+        return Boot::NotReplayed(format!(
+            "the data dir's check sees revision {} where the db read here has {}",
+            db.revision, store.current
+        ));
+    }
+    if store.pending_compaction && p.compact_revision_at_boot != store.compact {
+        return Boot::NotReplayed("a compaction is pending in the db and another one is in the WAL".to_string());
+    }
+    let appended = p
+        .boot_changes
+        .iter()
+        .map(|c| hashkv::Appended { rev: c.revision, key: c.key.clone(), value: c.value() })
+        .collect();
+    Boot::Replay(AtBoot {
+        appended,
+        current: p.revision_at_boot,
+        compact: p.compact_revision_at_boot,
+        entries: p.entries_to_apply_at_boot,
+        db_revision: store.current,
+        after_commit: p.revision_after_commit,
+    })
+}
+
 /// What a data dir's WAL says about who wrote it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -501,18 +574,32 @@ impl<'a> Store<'a> {
 
     /// HashKV at `rev` (0: current), by `self.rules`.
     pub fn hashkv(&self, rev: i64) -> std::result::Result<HashAnswer, RevError> {
-        let at = hashkv::hash_revision(rev, self.compact, self.current, self.rules)?;
-        let q = KeyQuery {
-            latest: Some(KeyRange::everything()),
-            at,
-            hash_compact: Some(self.compact),
-            ..Default::default()
-        };
+        self.hashkv_of(rev, &[], self.compact, self.current)
+    }
+
+    /// [`Self::hashkv`] of the store as etcd has it once it has booted: the
+    /// db followed by what `boot`'s committed WAL entries write.
+    pub fn hashkv_at_boot(&self, rev: i64, boot: &AtBoot) -> std::result::Result<HashAnswer, RevError> {
+        self.hashkv_of(rev, &boot.appended, boot.compact, boot.current)
+    }
+
+    /// HashKV of the db followed by `appended`, whose store has these
+    /// compact and current revisions.
+    fn hashkv_of(
+        &self,
+        rev: i64,
+        appended: &[hashkv::Appended],
+        compact: i64,
+        current: i64,
+    ) -> std::result::Result<HashAnswer, RevError> {
+        let at = hashkv::hash_revision(rev, compact, current, self.rules)?;
+        let q =
+            KeyQuery { latest: Some(KeyRange::everything()), at, hash_compact: Some(compact), ..Default::default() };
         let (sink, problems) = self.scan_keys(&q);
-        let hash = hashkv::hash(&sink, at, self.compact, self.rules, self.pending_compaction);
+        let hash = hashkv::hash_with(&sink, appended, at, compact, self.rules, self.pending_compaction);
         Ok(HashAnswer {
             hash,
-            current_revision: self.current,
+            current_revision: current,
             pending_compaction: self.pending_compaction,
             rules: self.rules_text(),
             problems,

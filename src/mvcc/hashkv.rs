@@ -21,6 +21,7 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
+use super::Revision;
 use super::index::{KeySink, Stored};
 
 /// Version-dependent behaviour of HashKV and of the store's revisions.
@@ -161,33 +162,70 @@ pub fn range_revision(rev: i64, compact: i64, current: i64) -> Result<i64, RevEr
 /// finishes it at boot before it can answer, deleting revisions ≤ compact
 /// outside `keep(compact)`, so those are left out here too.
 pub fn hash(sink: &KeySink<'_, '_>, rev: i64, compact: i64, rules: HashRules, pending_compaction: bool) -> KvHash {
+    hash_with(sink, &[], rev, compact, rules, pending_compaction)
+}
+
+/// A `key`-bucket entry the db does not hold yet: one that a committed WAL
+/// entry past the consistent index writes when etcd applies it at boot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    pub rev: Revision,
+    /// The user key.
+    pub key: Vec<u8>,
+    /// The bucket value (a marshaled `mvccpb.KeyValue`).
+    pub value: Vec<u8>,
+}
+
+/// [`hash`] of the db's `key` bucket followed by `appended` (in revision
+/// order, every one above the db's last revision): the hash etcd reports
+/// once it has applied those entries. An appended revision is a key's
+/// newest event, so it takes that key's place in `keep(rev)`.
+pub fn hash_with(
+    sink: &KeySink<'_, '_>,
+    appended: &[Appended],
+    rev: i64,
+    compact: i64,
+    rules: HashRules,
+    pending_compaction: bool,
+) -> KvHash {
+    let appended: Vec<&Appended> = appended.iter().filter(|a| a.rev.main <= rev).collect();
+    let mut newest: std::collections::HashMap<&[u8], Revision> = std::collections::HashMap::new();
+    for a in &appended {
+        newest.insert(&a.key, a.rev);
+    }
     // keep(rev): every key's latest event ≤ rev, when it is a put.
     let mut keep_nonempty = false;
     let mut keep: HashSet<(i64, i64)> = HashSet::new();
-    for s in sink.latest.values() {
-        if !s.rev.tombstone {
+    let db_latest = sink.latest.iter().filter(|(k, _)| !newest.contains_key(*k)).map(|(_, s)| s.rev);
+    for r in db_latest.chain(newest.values().copied()) {
+        if !r.tombstone {
             keep_nonempty = true;
-            if s.rev.main <= compact {
-                keep.insert((s.rev.main, s.rev.sub));
+            if r.main <= compact {
+                keep.insert((r.main, r.sub));
             }
         }
     }
+    let skipped = |r: Revision| {
+        (keep_nonempty && r.main <= compact && !keep.contains(&(r.main, r.sub)))
+            || (rules.skip_compact_tombstone && r.main == compact && r.tombstone)
+    };
     let survivors = pending_compaction.then(|| survivors_of_compaction(&sink.held));
     let mut crc = crc32c::crc32c(super::buckets::KEY);
     for (i, s) in sink.held.iter().enumerate() {
         if survivors.as_ref().is_some_and(|keep_c| !keep_c.contains(&i)) {
             continue;
         }
-        if keep_nonempty && !keep.contains(&(s.rev.main, s.rev.sub)) {
-            continue;
-        }
-        if rules.skip_compact_tombstone && s.rev.main == compact && s.rev.tombstone {
+        if skipped(s.rev) {
             continue;
         }
         crc = crc32c::crc32c_append(crc, s.raw_key);
         crc = crc32c::crc32c_append(crc, s.value);
     }
     crc = crate::crc::combine(crc, sink.tail_crc, sink.tail_len);
+    for a in appended.iter().filter(|a| !skipped(a.rev)) {
+        crc = crc32c::crc32c_append(crc, &a.rev.to_key());
+        crc = crc32c::crc32c_append(crc, &a.value);
+    }
     KvHash { hash: crc, hash_revision: rev, compact_revision: compact }
 }
 
@@ -314,6 +352,34 @@ mod tests {
         // At 7 the compacted a@4 is superseded by a@7: left out of the hash.
         assert_ne!(hashed(&h.entries, 7, 6, OLD, false).hash, reference(&h.entries, 7, 6, &[], false));
         assert_eq!(hashed(&h.entries, 6, 6, OLD, false).hash, reference(&h.entries, 6, 6, &[(4, 0), (5, 1)], false));
+    }
+
+    /// The db's entries up to some revision plus the rest appended (as a
+    /// WAL replay appends them) hash as the whole bucket does, whatever the
+    /// split: an appended revision supersedes the db's kept one.
+    #[test]
+    fn appended_entries_hash_as_if_they_were_in_the_bucket() {
+        let mut h = compacted();
+        h.put(11, 0, "c", "c2").put(11, 1, "a", "a4").del(12, 0, "e");
+        let main = |k: &[u8]| crate::mvcc::Revision::parse(k).unwrap().main;
+        for rules in [OLD, HashRules::parse("3.6").unwrap()] {
+            for split in 5..=12 {
+                let (db, rest): (Vec<_>, Vec<_>) = h.entries.iter().cloned().partition(|(k, _)| main(k) <= split);
+                let appended: Vec<Appended> = rest
+                    .iter()
+                    .map(|(k, v)| Appended {
+                        rev: crate::mvcc::Revision::parse(k).unwrap(),
+                        key: crate::mvcc::kv::decode(v).unwrap().key.to_vec(),
+                        value: v.clone(),
+                    })
+                    .collect();
+                for at in 6..=12 {
+                    let query = q(at, 6);
+                    let got = hash_with(&run(&db, &query), &appended, at, 6, rules, false);
+                    assert_eq!(got, hashed(&h.entries, at, 6, rules, false), "split {split} at {at}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -241,8 +241,10 @@ fn open_member(path: &Path, opts: &ClusterOptions) -> Opened {
     };
     let findings = match kind {
         InputKind::DataDir => {
-            let d = match datadir::diagnose(path, &datadir::Options { wal_dir: None, etcd_version: opts.etcd_version })
-            {
+            let d = match datadir::diagnose(
+                path,
+                &datadir::Options { wal_dir: None, etcd_version: opts.etcd_version, keep_boot_changes: false },
+            ) {
                 Ok(d) => d,
                 Err(e) => {
                     r.error = Some(e.to_string());
