@@ -98,6 +98,8 @@ pub struct DbFacts {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SnapshotUsed {
+    /// The `.snap` file etcd loads (3.4-3.6), or the WAL dir when the
+    /// snapshot is the WAL's newest committed snapshot record (3.7).
     pub path: PathBuf,
     pub term: u64,
     pub index: u64,
@@ -267,7 +269,8 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
     }
     let valid: Vec<(u64, u64)> = all.valid_snapshots().map(|s| (s.term, s.index)).collect();
 
-    // 4. The .snap etcd will use.
+    // 4. The .snap etcd will use (3.4-3.6); 3.7 reads none (below).
+    let reads_snaps = reads_snap_files(opts.etcd_version, scan.as_ref());
     let snaps = if paths.snap_dir.is_dir() { Some(SnapFiles::list(&paths.snap_dir)?) } else { None };
     let mut chosen: Option<SnapshotUsed> = None;
     if let Some(snaps) = &snaps {
@@ -275,7 +278,7 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
             let rep = inspect(&s.path)?;
             let matched = valid.contains(&(s.term, s.index));
             if !rep.loadable() {
-                snap_fault_finding(&mut cx, &rep);
+                snap_fault_finding(&mut cx, &rep, reads_snaps);
                 continue;
             }
             for a in &rep.anomalies {
@@ -315,6 +318,12 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
                 .action("nothing; keep it for the record or delete it"),
             );
         }
+    }
+
+    if !reads_snaps {
+        // 3.7 `recoverSnapshot`: the newest committed WAL snapshot record
+        // is the snapshot (with its conf state); no .snap file is opened.
+        chosen = valid.last().map(|&(term, index)| SnapshotUsed { path: paths.wal_dir.clone(), term, index });
     }
 
     // 5. db vs the chosen snapshot.
@@ -720,16 +729,30 @@ fn wal_fault_finding(f: &crate::wal::WalError, s: &WalSummary) -> Finding {
     Finding::new(sev, f.fault.code(), at, f.error.kind().to_string()).meaning(meaning).action(action)
 }
 
-fn snap_fault_finding(cx: &mut Ctx, rep: &SnapReport) {
+fn snap_fault_finding(cx: &mut Ctx, rep: &SnapReport, read_at_boot: bool) {
     let Some(fault) = &rep.fault else { return };
     let what = format!("{}: {}", file_name(&rep.path), fault.error.kind());
     // etcd copes by itself (renames it, uses an older snapshot or the WAL);
     // if that fallback fails, ReadAll's finding says so.
-    cx.push(
-        Finding::new(Severity::Warning, fault.fault.code(), fault.error.location().clone().with_file(&rep.path), what)
-            .meaning(format!("etcd logs \"{}\", renames the file to .broken and falls back to an older snapshot (or replays the WAL from the start)", fault.fault.etcd_message()))
-            .action("nothing if an older snapshot or the whole WAL is there; keep a copy of the broken file"),
-    );
+    let f =
+        Finding::new(Severity::Warning, fault.fault.code(), fault.error.location().clone().with_file(&rep.path), what);
+    cx.push(if read_at_boot {
+        f.meaning(format!("etcd logs \"{}\", renames the file to .broken and falls back to an older snapshot (or replays the WAL from the start)", fault.fault.etcd_message()))
+            .action("nothing if an older snapshot or the whole WAL is there; keep a copy of the broken file")
+    } else {
+        f.meaning(format!("etcd 3.7 does not read .snap files at boot (it starts from the WAL's snapshot record) and leaves this one as it is; etcd 3.6 and older would log \"{}\", rename it to .broken and fall back to an older snapshot", fault.fault.etcd_message()))
+            .action("nothing for etcd 3.7+; before running this dir with an older release, delete or replace the broken file")
+    });
+}
+
+/// Whether the release that will run the dir loads a `.snap` file at boot
+/// (3.4-3.6: `LoadNewestAvailable`, the newest one the WAL has a committed
+/// record of) or builds the snapshot from the WAL's newest committed
+/// snapshot record alone (3.7: `recoverSnapshot` opens no `.snap`):
+/// `--etcd-version`, else the release that wrote the db.
+fn reads_snap_files(target: Option<Release>, scan: Option<&crate::mvcc::scan::DbScan>) -> bool {
+    let runner = target.or_else(|| scan.and_then(|sc| Writer::of_scan(sc).release));
+    runner.is_none_or(|r| r.line() < (3, 7))
 }
 
 /// Whether the release that will run the dir publishes its member

@@ -122,7 +122,18 @@ pub fn print_dir(w: &mut dyn Write, d: &crate::datadir::Diagnosis, how: WriteOut
                 )?;
             }
             if let Some(s) = &d.snapshot {
-                writeln!(w, "snapshot: term {} index {} ({})", s.term, s.index, s.path.display())?;
+                if s.path.is_dir() {
+                    let how = "its newest snapshot record; etcd 3.7 opens no .snap file";
+                    writeln!(
+                        w,
+                        "snapshot: term {} index {} (from the WAL in {}: {how})",
+                        s.term,
+                        s.index,
+                        s.path.display()
+                    )?;
+                } else {
+                    writeln!(w, "snapshot: term {} index {} ({})", s.term, s.index, s.path.display())?;
+                }
             }
             if let Some(p) = &d.prediction {
                 writeln!(
