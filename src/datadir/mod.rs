@@ -103,6 +103,9 @@ pub struct SnapshotUsed {
     pub path: PathBuf,
     pub term: u64,
     pub index: u64,
+    /// The snapshot is the WAL's record (3.7), not a `.snap` file.
+    #[serde(skip)]
+    pub from_wal_record: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -295,7 +298,8 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
                 continue;
             }
             if chosen.is_none() {
-                chosen = Some(SnapshotUsed { path: s.path.clone(), term: s.term, index: s.index });
+                chosen =
+                    Some(SnapshotUsed { path: s.path.clone(), term: s.term, index: s.index, from_wal_record: false });
                 if let (Some(store), Some(meta)) = (&rep.store, all.metadata) {
                     if !store.members.is_empty() && !store.members.iter().any(|m| m.id == meta.node_id) {
                         cx.push(
@@ -323,7 +327,12 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
     if !reads_snaps {
         // 3.7 `recoverSnapshot`: the newest committed WAL snapshot record
         // is the snapshot (with its conf state); no .snap file is opened.
-        chosen = valid.last().map(|&(term, index)| SnapshotUsed { path: paths.wal_dir.clone(), term, index });
+        chosen = valid.last().map(|&(term, index)| SnapshotUsed {
+            path: paths.wal_dir.clone(),
+            term,
+            index,
+            from_wal_record: true,
+        });
     }
 
     // 5. db vs the chosen snapshot.

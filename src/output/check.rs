@@ -122,7 +122,7 @@ pub fn print_dir(w: &mut dyn Write, d: &crate::datadir::Diagnosis, how: WriteOut
                 )?;
             }
             if let Some(s) = &d.snapshot {
-                if s.path.is_dir() {
+                if s.from_wal_record {
                     let how = "its newest snapshot record; etcd 3.7 opens no .snap file";
                     writeln!(
                         w,
