@@ -190,17 +190,14 @@ enum TableStyle {
     Unicode,
 }
 
-/// `--etcd-version` of the restore command.
-#[derive(Clone, Copy, ValueEnum)]
-enum EtcdVersion {
-    #[value(name = "3.7")]
-    V37,
-    #[value(name = "3.6")]
-    V36,
-    #[value(name = "3.5")]
-    V35,
-    #[value(name = "3.4")]
-    V34,
+/// `--etcd-version` of the restore command: a release of 3.4 to 3.7, a line
+/// ("3.6") or an exact one ("3.6.16"); the layout is that of its line.
+fn layout_parser(s: &str) -> Result<jobs::restore::EtcdLayout, String> {
+    match Release::parse(s) {
+        Some(r) if matches!(r.line(), (3, 4..=7)) => Ok(jobs::restore::EtcdLayout::for_release(r)),
+        Some(_) => Err(format!("{s:?}: restore writes the layouts of etcd 3.4 to 3.7")),
+        None => Err(format!("{s:?} is not an etcd version like 3.6 or 3.5.30")),
+    }
 }
 
 #[derive(Subcommand)]
@@ -391,10 +388,11 @@ etcd-forensics restore snapshot.db --data-dir new --dry-run -w json",
         /// How much to increase the latest revision after restore.
         #[arg(long, value_name = "N", default_value_t = 0)]
         bump_revision: u64,
-        /// Whose layout to write: 3.4 (etcdctl 3.4), 3.5, 3.6 or 3.7 (that etcdutl's);
-        /// default: the line that wrote the snapshot (meta/storageVersion, cluster/clusterVersion).
-        #[arg(long, value_enum)]
-        etcd_version: Option<EtcdVersion>,
+        /// Whose layout to write: 3.4 (etcdctl 3.4), 3.5, 3.6 or 3.7 (that etcdutl's), or an
+        /// exact release of those lines (3.6.16: its line's layout); default: the line that wrote
+        /// the snapshot (meta/storageVersion, cluster/clusterVersion).
+        #[arg(long, value_name = "VERSION", value_parser = layout_parser)]
+        etcd_version: Option<jobs::restore::EtcdLayout>,
         /// Run every check and print what would be written; write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -1073,12 +1071,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, Failure> {
                 skip_hash_check,
                 mark_compacted,
                 bump_revision,
-                layout: etcd_version.map(|v| match v {
-                    EtcdVersion::V37 => jobs::restore::EtcdLayout::V37,
-                    EtcdVersion::V36 => jobs::restore::EtcdLayout::V36,
-                    EtcdVersion::V35 => jobs::restore::EtcdLayout::V35,
-                    EtcdVersion::V34 => jobs::restore::EtcdLayout::V34,
-                }),
+                layout: etcd_version,
                 dry_run,
             };
             let r = jobs::restore::restore(&opts)?;

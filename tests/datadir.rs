@@ -536,23 +536,61 @@ fn db_newer_than_its_wal_on_36_delays_readiness_by_the_gap() {
     }
 }
 
+/// A member with `.snap` files, a copy of its db taken before 40 more
+/// writes (and snapshots), and the dir after them: (tmp, data, old db).
+fn member_with_old_db(bins: &EtcdBins) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let (t, data) = member(bins, 30, &["--snapshot-count", "10"]);
+    let old_db = data.parent().unwrap().join("old-db");
+    std::fs::copy(data.join("member/snap/db"), &old_db).unwrap();
+    let mut p = EtcdProcess::start(bins, &data, "m", &["--snapshot-count", "10"]);
+    for i in 0..40 {
+        p.put(&format!("/later/{i}"), "v");
+    }
+    p.stop();
+    (t, data, old_db)
+}
+
 #[test]
 fn db_older_than_newest_snap_refuses_to_start() {
     for bins in util::require_matrix() {
-        let (_t, data) = member(&bins, 30, &["--snapshot-count", "10"]);
-        let old_db = data.parent().unwrap().join("old-db");
-        std::fs::copy(data.join("member/snap/db"), &old_db).unwrap();
-        let mut p = EtcdProcess::start(&bins, &data, "m", &["--snapshot-count", "10"]);
-        for i in 0..40 {
-            p.put(&format!("/later/{i}"), "v");
-        }
-        p.stop();
+        let (_t, data, old_db) = member_with_old_db(&bins);
         std::fs::copy(&old_db, data.join("member/snap/db")).unwrap();
         let (code, v) = check_json(&data, &[]);
         assert_eq!(code, 1);
         assert!(codes(&v).iter().any(|c| c == "datadir.db.older_than_snapshot"), "{v}");
         assert_eq!(v["willStart"], false, "etcd {}: {v}", bins.version);
         assert!(!boot(&bins, &data, "m").up, "etcd {} started", bins.version);
+    }
+}
+
+/// As above, but the db of the newest snapshot is there as
+/// `<index>.snap.db` (a snapshot received from the leader, not yet applied
+/// when the member stopped): etcd swaps it in at boot and starts.
+#[test]
+fn db_older_than_newest_snap_with_its_snap_db_starts() {
+    for bins in util::require_matrix() {
+        let v = bins.version;
+        let (_t, data, old_db) = member_with_old_db(&bins);
+        let (code, intact) = check_json(&data, &[]);
+        assert_eq!(code, 0, "etcd {v}: {intact}");
+        let index = intact["snapshot"]["index"].as_u64().unwrap();
+        let snap_db = data.join(format!("member/snap/{index:016x}.snap.db"));
+        std::fs::rename(data.join("member/snap/db"), &snap_db).unwrap();
+        std::fs::copy(&old_db, data.join("member/snap/db")).unwrap();
+        let (code, v2) = check_json(&data, &[]);
+        assert_eq!(code, 0, "etcd {v}: {v2}");
+        assert!(codes(&v2).iter().any(|c| c == "datadir.snap_db.pending"), "etcd {v}: {v2}");
+        let b = boot(&bins, &data, "m");
+        if v == "3.5.1" {
+            // etcd 3.5.1 reads the consistent index through the closed old
+            // backend after the swap and panics; 3.5.16+ and 3.4/3.6/3.7 do
+            // not. Our check does not model that bug yet (it predicts a start).
+            assert!(!b.up && b.log.contains("tx closed"), "etcd 3.5.1: {b:?}");
+            continue;
+        }
+        assert!(b.up && b.writes, "etcd {v} did not start: {b:?}");
+        assert_matches(&v2, &b, &format!("etcd {v}: .snap.db swapped in"));
+        assert_eq!(v2["prediction"], intact["prediction"], "etcd {v}: the .snap.db is the db etcd runs");
     }
 }
 

@@ -393,9 +393,14 @@ fn check_for(dir: &Path, version: Option<&str>) -> (bool, Vec<String>) {
 
 /// A data dir written by `bins` (a few keys, clean stop).
 fn written_by(bins: &EtcdBins, parent: &Path) -> std::path::PathBuf {
-    let dir = parent.join(format!("dir-{}", bins.version));
-    let mut e = EtcdProcess::start(bins, &dir, "m1", &[] as &[&str]);
-    for i in 0..5 {
+    written_with(bins, parent, "dir", &[], 5)
+}
+
+/// A data dir written by `bins` run with `args` (`puts` keys, clean stop).
+fn written_with(bins: &EtcdBins, parent: &Path, name: &str, args: &[&str], puts: usize) -> std::path::PathBuf {
+    let dir = parent.join(format!("{name}-{}", bins.version));
+    let mut e = EtcdProcess::start(bins, &dir, "m1", args);
+    for i in 0..puts {
         e.put(&format!("/v/{i}"), bins.version);
     }
     e.stop();
@@ -431,6 +436,17 @@ fn version_traps_match_real_etcd() {
     assert!(!start && codes.contains(&"datadir.version.downgrade".to_string()), "{codes:?}");
     let log = boots(&e35, &d36, &m1).expect_err("etcd 3.5.30 started a 3.6 data dir");
     assert!(log.contains("invalid downgrade"), "{log}");
+    // ... also when the cluster version is only in the .snap's v2 store
+    // (3.4/3.5 read it from there, and the WAL past the snapshot has no
+    // cluster-version set)
+    let snapped = written_with(&e36, tmp.path(), "snapped", &["--snapshot-count", "5"], 30);
+    let out = util::ours(["check", &s(&snapped), "--etcd-version", "3.5", "-w", "json"]);
+    let c = json(&String::from_utf8_lossy(&out.stdout), "check");
+    let f = c["findings"].as_array().unwrap().iter().find(|f| f["code"] == "datadir.version.downgrade");
+    let at = f.unwrap_or_else(|| panic!("no downgrade finding: {c}"))["location"]["file"].as_str().unwrap().to_string();
+    assert!(at.ends_with(".snap") && c["willStart"] == false, "{c}");
+    let log = boots(&e35, &snapped, &m1).expect_err("etcd 3.5.30 started a 3.6 dir with a .snap");
+    assert!(log.contains("invalid downgrade"), "{log}");
     let (start, codes) = check_for(&d36, Some("3.7"));
     assert!(start && codes.contains(&"datadir.version.upgrade".to_string()), "{codes:?}");
     boots(&e37, &d36, &m1).unwrap_or_else(|log| panic!("etcd 3.7.3 on a 3.6 dir: {log}"));
@@ -458,6 +474,65 @@ fn version_traps_match_real_etcd() {
     let (start, _) = check_for(&restored, Some("3.4"));
     assert!(start);
     boots(&e34, &restored, &opts).unwrap_or_else(|log| panic!("etcd 3.4.23 on its own layout: {log}"));
+}
+
+/// `restore --etcd-version Y` of a snapshot another line wrote (3.5, 3.6 and
+/// 3.7 snapshots, each restored with the other two lines' rules) writes what
+/// Y's `etcdutl snapshot restore` writes from it: the same file names, WAL
+/// and `.snap` byte-identical, the same buckets in the db, the same status.
+/// Y boots our dir exactly when it boots its own, and `check --etcd-version
+/// Y` predicts which.
+#[test]
+fn restore_across_lines() {
+    let releases = ["3.5.30", "3.6.16", "3.7.3"];
+    let mut bins = Vec::new();
+    for r in releases {
+        let Some(b) = util::require_version(r) else { return };
+        bins.push(b);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, writer) in releases.iter().enumerate() {
+        let snap = util::fixture(format!("v{writer}/snapshot.db"));
+        for (j, by) in bins.iter().enumerate().filter(|&(j, _)| j != i) {
+            let what = format!("snapshot of etcd {writer} restored with etcd {}'s rules", by.version);
+            let [client, peer] = util::free_ports::<2>();
+            let url = util::local_url(peer);
+            let theirs_dir = tmp.path().join(format!("theirs-{i}-{j}"));
+            let ours_dir = tmp.path().join(format!("ours-{i}-{j}"));
+            let mut args: Vec<String> =
+                vec!["snapshot".into(), "restore".into(), s(&snap), "--data-dir".into(), s(&theirs_dir)];
+            args.extend(flags(&url));
+            util::assert_success(&util::etcdutl(by, &args));
+            let mut args: Vec<String> = vec!["restore".into(), s(&snap), "--data-dir".into(), s(&ours_dir)];
+            args.extend(["--etcd-version".into(), by.version.into(), "-w".into(), "json".into()]); // an exact release
+            args.extend(flags(&url));
+            let r = json(&util::assert_success(&util::ours(&args)), "restore");
+            assert_eq!(r["layout"].as_str().unwrap(), &by.version[..3], "{what}: {r}");
+            assert_eq!(files_under(&ours_dir), files_under(&theirs_dir), "{what}: restored files");
+            for f in files_under(&ours_dir).iter().filter(|f| !f.ends_with("/db")) {
+                assert_same_bytes(&ours_dir.join(f), &theirs_dir.join(f));
+            }
+            let db = |d: &Path| d.join("member/snap/db");
+            assert!(util::read_buckets(&db(&ours_dir)) == util::read_buckets(&db(&theirs_dir)), "{what}: buckets");
+            let st = |d: &Path| {
+                let mut v = json(&util::assert_success(&their_status(by, &db(d), "json")), "status");
+                v.as_object_mut().unwrap().remove("totalSize"); // ours is written compact
+                v
+            };
+            assert_eq!(st(&ours_dir), st(&theirs_dir), "{what}: status");
+
+            let (predicted, codes) = check_for(&ours_dir, Some(by.version));
+            let opts = EtcdOptions::new("r1").ports(client, peer).arg("--initial-cluster-token").arg("matrix-token");
+            match boots(by, &ours_dir, &opts) {
+                Ok(()) => assert!(predicted, "{what}: etcd boots our dir, check said it would not: {codes:?}"),
+                Err(log) => {
+                    assert!(!predicted, "{what}: check said it starts, etcd refused:\n{log}");
+                    let theirs = boots(by, &theirs_dir, &opts);
+                    assert!(theirs.is_err(), "{what}: etcd refused our dir and booted its own:\n{log}");
+                }
+            }
+        }
+    }
 }
 
 /// `endpoint status -w json` of one member: (revision, raft index, leader).

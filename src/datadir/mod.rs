@@ -144,9 +144,10 @@ pub struct Diagnosis {
     pub prediction: Option<Prediction>,
     /// The etcd line that wrote the dir, as the db records it.
     pub written_by: Option<Writer>,
-    /// The cluster version etcd will determine at boot: the db's
-    /// `cluster/clusterVersion`, raised by `cluster_version_set` entries it
-    /// will replay.
+    /// The cluster version etcd will determine at boot: for 3.6+ the db's
+    /// `cluster/clusterVersion`, raised by the cluster-version sets it will
+    /// replay; for 3.4/3.5 the loaded `.snap`'s v2 `/0/version`, raised by
+    /// the committed sets past the snapshot.
     pub cluster_version: Option<String>,
     /// `--etcd-version`: the release `willStart` is predicted for.
     pub target: Option<Release>,
@@ -157,6 +158,11 @@ pub struct Diagnosis {
     /// A clean stop leaves this; a kill, crash or power loss under writes
     /// usually does not. `None` when there is no WAL or db.
     pub stopped_cleanly: Option<bool>,
+    /// The `<index>.snap.db` etcd renames over the db at boot (a snapshot
+    /// received but not applied): `db`, `prediction` and the version
+    /// findings describe it, not `member/snap/db`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub db_swapped_in: Option<PathBuf>,
     pub findings: Vec<Finding>,
 }
 
@@ -230,21 +236,9 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
     let mut cx = Ctx { findings: Vec::new(), fatal: false };
 
     // 1. The db.
-    let db_src = if paths.db.exists() { Some(Source::open(&paths.db)?) } else { None };
-    let scan = db_src.as_ref().map(|s| scan_db(s.bytes(), ScanOptions::default()));
-    let mut db_facts = None;
-    if let (Some(scan), Some(_)) = (&scan, &db_src) {
-        for f in &scan.findings {
-            let mut f = f.clone();
-            f.location = std::mem::take(&mut f.location).with_file(&paths.db);
-            if f.severity == Severity::Damage && db_fatal(f.code) {
-                f.meaning = format!("{}; etcd fails to start on this db", f.meaning.trim_end_matches('.'));
-                cx.fatal(f);
-            } else {
-                cx.push(f);
-            }
-        }
-        db_facts = Some(db_facts_of(&paths.db, scan, &mut cx));
+    let (mut db_src, mut scan, mut db_facts) = (None, None, None);
+    if paths.db.exists() {
+        (db_src, scan, db_facts) = read_db(&paths.db, &mut cx)?;
     }
 
     // 2. WAL files.
@@ -276,6 +270,7 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
     let reads_snaps = reads_snap_files(opts.etcd_version, scan.as_ref());
     let snaps = if paths.snap_dir.is_dir() { Some(SnapFiles::list(&paths.snap_dir)?) } else { None };
     let mut chosen: Option<SnapshotUsed> = None;
+    let mut snap_cluster_version: Option<String> = None;
     if let Some(snaps) = &snaps {
         for (i, s) in snaps.snaps.iter().enumerate() {
             let rep = inspect(&s.path)?;
@@ -300,6 +295,7 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
             if chosen.is_none() {
                 chosen =
                     Some(SnapshotUsed { path: s.path.clone(), term: s.term, index: s.index, from_wal_record: false });
+                snap_cluster_version = rep.store.as_ref().and_then(|st| st.cluster_version.clone());
                 if let (Some(store), Some(meta)) = (&rep.store, all.metadata) {
                     if !store.members.is_empty() && !store.members.iter().any(|m| m.id == meta.node_id) {
                         cx.push(
@@ -327,6 +323,7 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
     if !reads_snaps {
         // 3.7 `recoverSnapshot`: the newest committed WAL snapshot record
         // is the snapshot (with its conf state); no .snap file is opened.
+        snap_cluster_version = None;
         chosen = valid.last().map(|&(term, index)| SnapshotUsed {
             path: paths.wal_dir.clone(),
             term,
@@ -337,15 +334,22 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
 
     // 5. db vs the chosen snapshot.
     let ci = db_facts.as_ref().and_then(|d| d.consistent_index).unwrap_or(0);
+    let mut swapped_in = None;
     if let (Some(s), Some(_)) = (&chosen, &db_src) {
         if s.index > ci {
             let snapdb = snaps.as_ref().and_then(|f| f.snap_dbs.iter().find(|(i, _)| *i == s.index));
             match snapdb {
-                Some((_, p)) => cx.push(
-                    Finding::info("datadir.snap_db.pending", loc(p, None), format!("db consistent index {ci} is older than snapshot index {}; etcd will replace the db with {}", s.index, file_name(p)))
-                        .meaning("a snapshot from the leader was received but not applied before the stop; etcd finishes that at boot")
-                        .action("nothing; run `etcd-forensics check` on that file to verify it"),
-                ),
+                Some((_, p)) => {
+                    cx.push(
+                        Finding::info("datadir.snap_db.pending", loc(p, None), format!("db consistent index {ci} is older than snapshot index {}; etcd will replace the db with {}", s.index, file_name(p)))
+                            .meaning("a snapshot from the leader was received but not applied before the stop; etcd renames that file over the db at boot, and this report describes the dir as etcd will run it, from that file")
+                            .action("nothing; the old db is discarded at boot (keep a copy if it matters)"),
+                    );
+                    // `openSnapshotBackend`: the rename comes before anything
+                    // else reads the db (the old one only had to open)
+                    (db_src, scan, db_facts) = read_db(p, &mut cx)?;
+                    swapped_in = Some(p.clone());
+                }
                 None => cx.fatal(
                     Finding::damage("datadir.db.older_than_snapshot", loc(&paths.db, None), format!("db consistent index {ci} is older than the snapshot etcd will use (index {}), and {:016x}.snap.db is missing", s.index, s.index))
                         .meaning("etcd refuses to start: \"failed to find database snapshot file (snap: snapshot file doesn't exist)\"")
@@ -355,11 +359,16 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
         }
     }
 
+    let ci = db_facts.as_ref().and_then(|d| d.consistent_index).unwrap_or(0);
+
     // 6. ReadAll from the snapshot, collecting entries past the consistent index.
     let start = chosen
         .as_ref()
         .map_or(ScanStart::Snapshot { index: 0, term: 0 }, |s| ScanStart::Snapshot { index: s.index, term: s.term });
     let mut entries: BTreeMap<u64, (u64, Vec<u8>, i32)> = BTreeMap::new();
+    // cluster versions set by entries past the snapshot, at or below the
+    // consistent index (3.4/3.5 apply them to the v2 store all the same)
+    let mut early_versions: BTreeMap<u64, String> = BTreeMap::new();
     let mut kept_bytes = 0usize;
     let mut overflowed = false;
     let read = wal.scan_with(start, |_, rec| {
@@ -370,8 +379,13 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
         if e.index <= ci {
             // raft may overwrite later entries with this index
             let _ = entries.split_off(&e.index);
+            let _ = early_versions.split_off(&e.index);
+            if let Some(v) = e.data.and_then(|d| crate::proto::cluster_version_of(e.entry_type, d)) {
+                early_versions.insert(e.index, v);
+            }
             return;
         }
+        let _ = early_versions.split_off(&e.index);
         let _ = entries.split_off(&e.index);
         kept_bytes = kept_bytes.saturating_add(e.data.map_or(0, <[u8]>::len));
         if entries.len() >= MAX_REPLAY_ENTRIES || kept_bytes > MAX_REPLAY_BYTES {
@@ -478,25 +492,40 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
     }
 
     // Versions: who wrote the dir, and whether the release that will run it can.
-    let cv_replayed = entries.values().filter_map(|(_, data, etype)| match DecodedRequest::decode(*etype, data) {
-        DecodedRequest::Internal(req) => req.cluster_version_set.map(|c| c.ver),
-        _ => None,
-    });
-    let (written_by, cluster_version) = match &scan {
-        Some(sc) => {
-            let w = Writer::of_scan(sc);
-            let cv = sc
-                .cluster_version
-                .iter()
-                .cloned()
-                .chain(cv_replayed)
-                .max_by_key(|v| Release::parse(v).map(|r| r.line()));
-            (Some(w), cv)
+    // The cluster version etcd determines at boot: 3.6+ read the db's
+    // `cluster/clusterVersion` and raise it with the cluster-version sets
+    // they apply (past the consistent index); 3.4/3.5 read it from the v2
+    // store, i.e. the loaded .snap's `/0/version`, raised by every committed
+    // set past the snapshot, whatever the consistent index (the db's value
+    // plays no part: a 3.5-layout restore of a 3.6 snapshot boots on 3.5).
+    let commit = read.hard_state.map_or(0, |h| h.commit);
+    let replayed = entries
+        .iter()
+        .filter_map(|(&i, (_, data, etype))| Some((i, crate::proto::cluster_version_of(*etype, data)?)))
+        .collect::<Vec<_>>();
+    // (version, where etcd finds it) of each candidate; the newest line wins
+    let mut candidates: Vec<(String, VersionSource)> = Vec::new();
+    let written_by = scan.as_ref().map(|sc| {
+        let w = Writer::of_scan(sc);
+        if opts.etcd_version.or(w.release).is_some_and(|r| r.line() < (3, 6)) {
+            if let (Some(v), Some(snap)) = (&snap_cluster_version, &chosen) {
+                candidates.push((v.clone(), VersionSource::Snap(snap.path.clone())));
+            }
+            let snap_index = chosen.as_ref().map_or(0, |s| s.index);
+            let sets = early_versions.iter().chain(replayed.iter().map(|(i, v)| (i, v)));
+            let applied = sets.filter(|&(&i, _)| i > snap_index && i <= commit);
+            candidates.extend(applied.map(|(&i, v)| (v.clone(), VersionSource::Wal(i))));
+        } else {
+            candidates.extend(sc.cluster_version.iter().map(|v| (v.clone(), VersionSource::Db)));
+            candidates.extend(replayed.iter().map(|(i, v)| (v.clone(), VersionSource::Wal(*i))));
         }
-        None => (None, None),
-    };
+        w
+    });
+    // the first of the newest: etcd refuses at the first it meets
+    let line = |v: &str| Release::parse(v).map(|r| r.line());
+    let cluster_version = candidates.into_iter().reduce(|a, b| if line(&b.0) > line(&a.0) { b } else { a });
     if let (Some(sc), Some(w)) = (&scan, &written_by) {
-        version_findings(&mut cx, &paths, sc, w, cluster_version.as_deref(), opts.etcd_version);
+        version_findings(&mut cx, &paths, sc, w, cluster_version.as_ref(), opts.etcd_version);
     }
 
     // 8. Prediction.
@@ -589,9 +618,10 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
         snapshot: chosen,
         prediction,
         written_by,
-        cluster_version,
+        cluster_version: cluster_version.map(|(v, _)| v),
         target: opts.etcd_version,
         stopped_cleanly,
+        db_swapped_in: swapped_in,
         findings: cx.findings,
     })
 }
@@ -613,6 +643,24 @@ fn verdict_of(findings: &[Finding]) -> Verdict {
 
 fn file_name(p: &Path) -> String {
     p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Map and scan the db file at `path`, recording its findings.
+fn read_db(path: &Path, cx: &mut Ctx) -> Result<(Option<Source>, Option<DbScan>, Option<DbFacts>)> {
+    let src = Source::open(path)?;
+    let scan = scan_db(src.bytes(), ScanOptions::default());
+    for f in &scan.findings {
+        let mut f = f.clone();
+        f.location = std::mem::take(&mut f.location).with_file(path);
+        if f.severity == Severity::Damage && db_fatal(f.code) {
+            f.meaning = format!("{}; etcd fails to start on this db", f.meaning.trim_end_matches('.'));
+            cx.fatal(f);
+        } else {
+            cx.push(f);
+        }
+    }
+    let facts = db_facts_of(path, &scan, cx);
+    Ok((Some(src), Some(scan), Some(facts)))
 }
 
 fn db_facts_of(path: &Path, scan: &DbScan, cx: &mut Ctx) -> DbFacts {
@@ -688,6 +736,7 @@ fn no_wal(paths: Paths, mut cx: Ctx, db: Option<DbFacts>, wal_dir_exists: bool, 
         written_by: None,
         cluster_version: None,
         target: None,
+        db_swapped_in: None,
         stopped_cleanly: None,
         findings: cx.findings,
     }
@@ -754,6 +803,16 @@ fn snap_fault_finding(cx: &mut Ctx, rep: &SnapReport, read_at_boot: bool) {
     });
 }
 
+/// Where etcd finds the cluster version it determines at boot.
+enum VersionSource {
+    /// `cluster/clusterVersion` (3.6+).
+    Db,
+    /// The loaded `.snap`'s v2 `/0/version` (3.4/3.5).
+    Snap(PathBuf),
+    /// A cluster-version set in the WAL entry of this index.
+    Wal(u64),
+}
+
 /// Whether the release that will run the dir loads a `.snap` file at boot
 /// (3.4-3.6: `LoadNewestAvailable`, the newest one the WAL has a committed
 /// record of) or builds the snapshot from the WAL's newest committed
@@ -778,18 +837,20 @@ fn runs_publish_v3(target: Option<Release>, scan: Option<&crate::mvcc::scan::DbS
 /// as real etcd showed it on such a dir, see tests/versions.rs):
 /// * a 3.6+ binary refuses a db whose `meta/storageVersion` is of a newer
 ///   line: `discovery failed ... version "3.7.0" is not supported`;
-/// * any binary refuses a cluster version of a newer line (the db's
-///   `cluster/clusterVersion`, or one the WAL replay sets): `invalid
-///   downgrade; server version is lower than determined cluster version`;
+/// * any binary refuses a cluster version of a newer line (3.6+: the db's
+///   `cluster/clusterVersion`, or one the WAL replay sets; 3.4/3.5: the
+///   v2 store's, from the `.snap` and the WAL): `invalid downgrade; server
+///   version is lower than determined cluster version`;
 /// * a newer binary upgrades the dir (3.6 writes storageVersion).
 fn version_findings(
     cx: &mut Ctx,
     paths: &Paths,
     scan: &DbScan,
     writer: &Writer,
-    cluster_version: Option<&str>,
+    cluster_version: Option<&(String, VersionSource)>,
     target: Option<Release>,
 ) {
+    let (cluster_version, cv_at) = (cluster_version.map(|(v, _)| v.as_str()), cluster_version.map(|(_, l)| l));
     let written = writer.release.map_or_else(|| "an unknown release".to_string(), |r| format!("etcd {r}"));
     let cv_line = cluster_version.and_then(Release::parse).map(|r| r.line());
     let sv = scan.storage_version.as_deref().filter(|s| !s.is_empty());
@@ -816,8 +877,15 @@ fn version_findings(
         );
     } else if cv_line.is_some_and(|l| l > t.line()) {
         let cv = cluster_version.unwrap_or_default();
+        let (at, source) = match cv_at {
+            Some(VersionSource::Snap(p)) => (loc(p, None), "the v2 store's /0/version in this .snap".to_string()),
+            Some(VersionSource::Wal(i)) => {
+                (loc(&paths.wal_dir, None), format!("set by WAL entry {i}, which etcd applies at boot"))
+            }
+            _ => (loc(&paths.db, None), "the db's cluster/clusterVersion".to_string()),
+        };
         cx.fatal(
-            Finding::damage("datadir.version.downgrade", loc(&paths.db, None), format!("the cluster version is {cv} (written by {written}), newer than etcd {t}"))
+            Finding::damage("datadir.version.downgrade", at, format!("the cluster version is {cv} ({source}; written by {written}), newer than etcd {t}"))
                 .meaning(format!("etcd {t} refuses to start: \"invalid downgrade; server version is lower than determined cluster version\" (determined cluster version {cv})"))
                 .action(format!("run the dir with etcd {} or newer; a downgrade goes through `etcdctl downgrade enable {}.{}` on the running cluster, or through `etcdctl snapshot save` and `restore --etcd-version {}.{}` into a new dir", cv.trim_end_matches(".0"), t.major, t.minor, t.major, t.minor)),
         );

@@ -101,6 +101,12 @@ pub fn at_boot(input: &Input, store: &Store<'_>, etcd_version: Option<Release>) 
         Ok(d) => d,
         Err(e) => return Boot::NotReplayed(format!("the data dir could not be read: {e}")),
     };
+    if let Some(f) = &d.db_swapped_in {
+        return Boot::NotReplayed(format!(
+            "etcd renames {} over the db at boot (a snapshot received but not applied); ask about that file",
+            f.display()
+        ));
+    }
     let (Some(p), Some(db)) = (&d.prediction, &d.db) else {
         return Boot::NotReplayed(format!(
             "`etcd-forensics check {}` finds that etcd would not start this dir ({:?})",

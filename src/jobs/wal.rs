@@ -90,7 +90,15 @@ pub struct WalReport {
     /// ENTRY records etcd reads before the first fault: what an unfiltered
     /// [`dump`] without `raw` lists.
     pub entry_count: u64,
+    /// Each change of the cluster version the log sets, as (entry index,
+    /// version), oldest first (entries raft overwrote are dropped; at most
+    /// [`MAX_CLUSTER_VERSIONS`]). The members that wrote the log ran the
+    /// last one's line or newer.
+    pub cluster_versions: Vec<(u64, String)>,
 }
+
+/// Cluster-version changes kept by [`summarize`] (a real log has a handful).
+pub const MAX_CLUSTER_VERSIONS: usize = 64;
 
 impl WalReport {
     /// Verified when the WAL reads cleanly or etcd repairs what is wrong
@@ -131,12 +139,21 @@ pub fn summarize(wal: &WalDir) -> Result<WalReport> {
     // the last record visited: (its segment, offset, was a counted entry);
     // the pointer only identifies the segment, it is never dereferenced
     let mut last: Option<(*const crate::wal::Segment, u64, bool)> = None;
+    let mut versions: Vec<(u64, String)> = Vec::new();
     let summary = wal.scan_with(ScanStart::All, |seg, rec| {
-        let counted = rec.kind() == RecordType::Entry && rec.entry().is_ok();
-        if counted {
+        let entry = if rec.kind() == RecordType::Entry { rec.entry().ok() } else { None };
+        if let Some(e) = &entry {
             count += 1;
+            while versions.last().is_some_and(|(i, _)| *i >= e.index) {
+                versions.pop(); // raft overwrote it
+            }
+            if let Some(v) = e.data.and_then(|d| crate::proto::cluster_version_of(e.entry_type, d)) {
+                if versions.len() < MAX_CLUSTER_VERSIONS && versions.last().is_none_or(|(_, last)| *last != v) {
+                    versions.push((e.index, v));
+                }
+            }
         }
-        last = Some((seg, rec.offset, counted));
+        last = Some((seg, rec.offset, entry.is_some()));
     })?;
     // The scan visits a record before its ReadAll checks; a record that
     // fails them (an index gap) is where etcd stops, so it is not read.
@@ -147,7 +164,7 @@ pub fn summarize(wal: &WalDir) -> Result<WalReport> {
             count = count.saturating_sub(1);
         }
     }
-    Ok(WalReport { wal_dir: wal.files().dir.clone(), summary, entry_count: count })
+    Ok(WalReport { wal_dir: wal.files().dir.clone(), summary, entry_count: count, cluster_versions: versions })
 }
 
 /// etcd-dump-logs' `--entry-type` names (`tools/etcd-dump-logs/main.go`,

@@ -103,10 +103,14 @@ pub fn print_dir(w: &mut dyn Write, d: &crate::datadir::Diagnosis, how: WriteOut
             if let Some(db) = &d.db {
                 writeln!(
                     w,
-                    "db: revision {}, consistent index {}, compacted at {}",
+                    "db: revision {}, consistent index {}, compacted at {}{}",
                     db.revision,
                     db.consistent_index.map_or("-".into(), |x| x.to_string()),
-                    db.compact_revision.map_or("never".into(), |x| x.to_string())
+                    db.compact_revision.map_or("never".into(), |x| x.to_string()),
+                    d.db_swapped_in.as_ref().map_or(String::new(), |f| format!(
+                        " (of {}, which etcd renames over the db at boot)",
+                        f.display()
+                    ))
                 )?;
             }
             if let Some(wal) = &d.wal {

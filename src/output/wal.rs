@@ -711,6 +711,16 @@ pub fn summary_node(r: &WalReport) -> Node {
         .v("lastTerm", opt_u64(s.last_term))
         .v("entryCount", r.entry_count)
         .v("overwrites", s.overwrites)
+        .n(
+            "clusterVersions",
+            Node::Arr(
+                r.cluster_versions
+                    .iter()
+                    .map(|(i, v)| Obj::new().v("index", *i).v("version", v.as_str()).done())
+                    .collect(),
+            ),
+        )
+        .v("writtenBy", writer_line(r).map_or(Value::Null, Value::from))
         .v("records", s.record_count)
         .v("segments", s.segments.len() as u64)
         .n("segmentFiles", Node::Arr(segment_files))
@@ -718,6 +728,13 @@ pub fn summary_node(r: &WalReport) -> Node {
         .n("repair", repair)
         .n("anomalies", Node::Arr(anomalies))
         .done()
+}
+
+/// The etcd line of the newest cluster version the log sets ("3.6"): the
+/// members that wrote it ran that line or a newer one.
+fn writer_line(r: &WalReport) -> Option<String> {
+    let (_, v) = r.cluster_versions.last()?;
+    crate::mvcc::version::Release::parse(v).map(|r| format!("{}.{}", r.major, r.minor))
 }
 
 fn or_none<T: std::fmt::Display>(x: Option<T>) -> String {
@@ -750,6 +767,9 @@ pub fn print_summary(w: &mut dyn Write, r: &WalReport, how: WriteOut) -> io::Res
         writeln!(w, "overwrites:     {} (raft log suffixes replaced by a later leader)", s.overwrites)?;
     }
     writeln!(w, "last index:     {}", or_none(r.last_index()))?;
+    if let (Some((i, v)), Some(line)) = (r.cluster_versions.last(), writer_line(r)) {
+        writeln!(w, "cluster version: {v} (set at entry {i}): written by etcd {line} or newer")?;
+    }
     writeln!(w, "records:        {}", s.record_count)?;
     match &s.fault {
         Some(f) => writeln!(w, "first error:    {f}")?,

@@ -57,6 +57,23 @@ pub fn decode<M: prost::Message + Default>(data: &[u8], offset: u64) -> Result<M
     M::decode(data).map_err(|e| Error::at(ErrorKind::Proto(e.to_string()), offset))
 }
 
+/// The cluster version a normal entry's `data` sets
+/// ([`DecodedRequest::cluster_version_set`]), decoding only entries that can
+/// be one: such requests are a few dozen bytes and hold either the tag of
+/// `InternalRaftRequest.cluster_version_set` (field 1300) or the v2 path
+/// `/0/version`, so a scan of a whole WAL decodes almost nothing.
+pub fn cluster_version_of(entry_type: i32, data: &[u8]) -> Option<String> {
+    const MAX_LEN: usize = 512;
+    const TAG_1300: [u8; 2] = [0xa2, 0x51]; // varint of (1300 << 3) | 2
+    let maybe = entry_type == EntryType::EntryNormal as i32
+        && data.len() <= MAX_LEN
+        && (data.windows(2).any(|w| w == TAG_1300) || data.windows(10).any(|w| w == b"/0/version"));
+    if !maybe {
+        return None;
+    }
+    DecodedRequest::decode(entry_type, data).cluster_version_set().map(str::to_string)
+}
+
 /// What a raft entry's `Data` holds, decoded the way etcd's apply path does
 /// (FORMATS.md §7.1 "Entry payloads").
 #[derive(Debug, Clone, PartialEq)]
@@ -111,6 +128,23 @@ impl DecodedRequest {
                 Err(e) => undecodable(e),
             },
             Err(_) => DecodedRequest::Undecodable { entry_type, error: format!("unknown entry type {entry_type}") },
+        }
+    }
+
+    /// The cluster version this request sets, if it is one: a v3
+    /// `ClusterVersionSet` (3.5+) or a v2 `PUT /0/version` (3.4, and 3.5
+    /// before the cluster reaches 3.5), bare or inside an
+    /// `InternalRaftRequest`.
+    pub fn cluster_version_set(&self) -> Option<&str> {
+        fn v2(r: &Request) -> Option<&str> {
+            (r.method == "PUT" && r.path == "/0/version").then_some(r.val.as_str())
+        }
+        match self {
+            DecodedRequest::Internal(req) => {
+                req.cluster_version_set.as_ref().map(|c| c.ver.as_str()).or_else(|| req.v2.as_ref().and_then(v2))
+            }
+            DecodedRequest::V2(r) => v2(r),
+            _ => None,
         }
     }
 
@@ -293,5 +327,43 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod cluster_version_tests {
+    use prost::Message;
+
+    use super::cluster_version_of as cluster_version_set;
+    use crate::proto::etcdserverpb::RequestHeader;
+    use crate::proto::etcdserverpb::{InternalRaftRequest, Request};
+    use crate::proto::membershippb::ClusterVersionSetRequest;
+
+    const NORMAL: i32 = 0;
+
+    fn v2(method: &str, path: &str, val: &str) -> Request {
+        Request { method: method.into(), path: path.into(), val: val.into(), ..Default::default() }
+    }
+
+    #[test]
+    fn cluster_version_sets_in_every_encoding() {
+        // as etcd proposes it: a header with the request id, then field 1300
+        let v3 = InternalRaftRequest {
+            header: Some(RequestHeader { id: 0x1234_5678_9abc, ..Default::default() }),
+            cluster_version_set: Some(ClusterVersionSetRequest { ver: "3.6.0".into() }),
+            ..Default::default()
+        };
+        assert_eq!(cluster_version_set(NORMAL, &v3.encode_to_vec()).as_deref(), Some("3.6.0"));
+        // a bare v2 request (3.4) and one inside an InternalRaftRequest
+        let bare = v2("PUT", "/0/version", "3.4.0");
+        assert_eq!(cluster_version_set(NORMAL, &bare.encode_to_vec()).as_deref(), Some("3.4.0"));
+        let wrapped = InternalRaftRequest { v2: Some(v2("PUT", "/0/version", "3.5.0")), ..Default::default() };
+        assert_eq!(cluster_version_set(NORMAL, &wrapped.encode_to_vec()).as_deref(), Some("3.5.0"));
+        // other v2 writes, other paths, other entry types and garbage are not
+        let attrs = v2("PUT", "/0/members/8e9e05c52164694d/attributes", "{}");
+        assert_eq!(cluster_version_set(NORMAL, &attrs.encode_to_vec()), None);
+        assert_eq!(cluster_version_set(NORMAL, &v2("DELETE", "/0/version", "").encode_to_vec()), None);
+        assert_eq!(cluster_version_set(1, &v3.encode_to_vec()), None);
+        assert_eq!(cluster_version_set(NORMAL, &[0xff, 0xff, 0xff]), None);
     }
 }
