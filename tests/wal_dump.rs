@@ -205,21 +205,18 @@ fn check_version(bins: &EtcdBins) {
     let member_hex = format!("{:x}", w.member_id);
     let minor = &bins.version[..3];
     let cluster_version = format!("{minor}.0");
-    if minor == "3.4" || minor == "3.5" {
+    let version_index = if minor == "3.4" || minor == "3.5" {
         let v2 = find("v2:PUT");
         let attrs = v2
             .iter()
             .find(|e| e["request"]["v2"]["path"] == format!("/0/members/{member_hex}/attributes").as_str())
             .unwrap_or_else(|| panic!("{}: no v2 attributes publish in {v2:?}", bins.version));
         assert!(attrs["request"]["v2"]["val"].as_str().unwrap().contains(r#""name":"walcmd""#), "{attrs}");
-        assert!(
-            v2.iter()
-                .any(|e| e["request"]["v2"]["path"] == "/0/version"
-                    && e["request"]["v2"]["val"] == cluster_version.as_str()),
-            "{}: {v2:?}",
-            bins.version
-        );
+        let sets: Vec<_> = v2.iter().filter(|e| e["request"]["v2"]["path"] == "/0/version").collect();
+        assert_eq!(sets.len(), 1, "{}: {v2:?}", bins.version);
+        assert_eq!(sets[0]["request"]["v2"]["val"], cluster_version.as_str(), "{}", bins.version);
         assert!(find("cluster_member_attr_set").is_empty() && find("cluster_version_set").is_empty());
+        sets[0]["index"].as_u64().unwrap()
     } else {
         assert!(find("v2:PUT").is_empty(), "{}: 3.6+ proposes no v2 requests", bins.version);
         let attrs = find("cluster_member_attr_set");
@@ -230,7 +227,8 @@ fn check_version(bins: &EtcdBins) {
         let ver = find("cluster_version_set");
         assert_eq!(ver.len(), 1, "{}", bins.version);
         assert_eq!(ver[0]["request"]["clusterVersionSet"]["ver"], cluster_version.as_str());
-    }
+        ver[0]["index"].as_u64().unwrap()
+    };
     // every entry decodes to a named request
     assert!(ents.iter().all(|e| e["op"].is_string() && e["op"] != "unknown"), "{}", bins.version);
 
@@ -255,6 +253,14 @@ fn check_version(bins: &EtcdBins) {
     assert_eq!(snaps[0], 0, "wal.Create's SNAPSHOT{{0,0}}");
     assert!(snaps.len() > 1, "--snapshot-count 20 makes etcd record snapshots: {snaps:?}");
     assert!(snaps.iter().all(|i| *i <= s["hardState"]["commit"].as_u64().unwrap()));
+    // the writer's line, from the cluster version the log sets
+    assert_eq!(
+        s["clusterVersions"],
+        serde_json::json!([{"index": version_index, "version": cluster_version}]),
+        "{}",
+        bins.version
+    );
+    assert_eq!(s["writtenBy"], minor, "{}", bins.version);
 
     // a member dir and the WAL dir itself read the same; --wal-dir overrides
     let member = w.data.join("member");
@@ -302,6 +308,9 @@ fn check_version(bins: &EtcdBins) {
     let out = ours(&["wal", data, "--summary"]);
     let text = util::assert_success(&out);
     assert!(text.contains("verdict:        clean"), "{text}");
+    let line =
+        format!("cluster version: {cluster_version} (set at entry {version_index}): written by etcd {minor} or newer");
+    assert!(text.contains(&line), "{}: {text}", bins.version);
 
     // a reader that goes away early is not an error
     let mut child = util::ours_cmd()

@@ -349,6 +349,18 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
                     // else reads the db (the old one only had to open)
                     (db_src, scan, db_facts) = read_db(p, &mut cx)?;
                     swapped_in = Some(p.clone());
+                    if opts.etcd_version.is_some_and(|t| t.line() == (3, 5) && t.patch.is_some_and(|n| n <= 1)) {
+                        // 3.5.0/3.5.1 `NewServer`: the consistent indexer keeps
+                        // the old backend, which `recoverSnapshotBackend` has
+                        // closed; its first read (`kvindex := ci.ConsistentIndex()`)
+                        // runs a closed tx. 3.5.2 added `ci.SetBackend(be)`.
+                        let t = opts.etcd_version.map_or_else(String::new, |t| t.to_string());
+                        cx.fatal(
+                            Finding::damage("datadir.version.snap_db_swap_panics", loc(p, None), format!("etcd {t} cannot boot a dir whose db it must replace with {}", file_name(p)))
+                                .meaning(format!("etcd {t} renames the file over the db, then reads the consistent index through the old, closed backend and panics: \"assertion failed: tx closed\" (fixed in 3.5.2); the files are fine"))
+                                .action("start this member with etcd 3.5.2 or newer (any later 3.5.x reads the same files); or rename the .snap.db over member/snap/db by hand before starting 3.5.1"),
+                        );
+                    }
                 }
                 None => cx.fatal(
                     Finding::damage("datadir.db.older_than_snapshot", loc(&paths.db, None), format!("db consistent index {ci} is older than the snapshot etcd will use (index {}), and {:016x}.snap.db is missing", s.index, s.index))
@@ -381,7 +393,7 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
             let _ = entries.split_off(&e.index);
             let _ = early_versions.split_off(&e.index);
             if let Some(v) = e.data.and_then(|d| crate::proto::cluster_version_of(e.entry_type, d)) {
-                early_versions.insert(e.index, v);
+                note_early_version(&mut early_versions, e.index, v);
             }
             return;
         }
@@ -625,6 +637,28 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
         findings: cx.findings,
     })
 }
+
+/// Cluster-version sets the 3.4/3.5 rule keeps, bounded whatever the WAL:
+/// the rule picks the first set of the newest line, so a set whose line
+/// an earlier kept set already reaches can never be that one (an
+/// overwrite that removes the earlier set removes it too). What is kept
+/// is therefore strictly rising in line, one set per line at most; only
+/// a hostile log naming more than `MAX_EARLY_VERSIONS` lines loses its
+/// oldest sets.
+fn note_early_version(kept: &mut BTreeMap<u64, String>, index: u64, v: String) {
+    let line = |v: &str| Release::parse(v).map(|r| r.line());
+    let new = line(&v);
+    if kept.values().any(|k| line(k) >= new) {
+        return;
+    }
+    kept.insert(index, v);
+    while kept.len() > MAX_EARLY_VERSIONS {
+        let _ = kept.pop_first();
+    }
+}
+
+/// Bound of `note_early_version`.
+const MAX_EARLY_VERSIONS: usize = 16;
 
 /// Warnings that mean "etcd repairs this by itself at start".
 fn repaired_by_etcd(code: &str) -> bool {
@@ -895,5 +929,35 @@ fn version_findings(
                 .meaning("etcd upgrades the data in place once the cluster version rises (3.6+ writes meta/storageVersion); older releases may then refuse it")
                 .action("keep a snapshot taken before the upgrade (`etcdctl snapshot save`) to be able to go back"),
         );
+    }
+}
+
+#[cfg(test)]
+mod early_version_tests {
+    use super::{MAX_EARLY_VERSIONS, note_early_version};
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn keeps_only_sets_that_raise_the_line() {
+        let mut kept = BTreeMap::new();
+        for (i, v) in [(5, "3.5.0"), (6, "3.5.0"), (7, "3.4.0"), (8, "3.6.0"), (9, "garbage"), (10, "3.6.0")] {
+            note_early_version(&mut kept, i, v.to_string());
+        }
+        let got: Vec<_> = kept.iter().map(|(i, v)| (*i, v.as_str())).collect();
+        assert_eq!(got, [(5, "3.5.0"), (8, "3.6.0")]);
+        // raft overwrites index 8 onward: 3.5's first set is what is left
+        let _ = kept.split_off(&8);
+        note_early_version(&mut kept, 8, "3.5.0".to_string());
+        assert_eq!(kept.len(), 1);
+    }
+
+    #[test]
+    fn a_hostile_log_stays_bounded() {
+        let mut kept = BTreeMap::new();
+        for i in 0..100_000u64 {
+            note_early_version(&mut kept, i, format!("3.{i}.0"));
+        }
+        assert_eq!(kept.len(), MAX_EARLY_VERSIONS);
+        assert_eq!(kept.last_key_value().map(|(_, v)| v.as_str()), Some("3.99999.0"));
     }
 }
