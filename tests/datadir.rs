@@ -159,21 +159,20 @@ fn member(bins: &EtcdBins, n: usize, extra: &[&str]) -> (tempfile::TempDir, Path
     (tmp, data)
 }
 
-#[test]
-fn clean_members_are_clean_and_predicted_exactly() {
-    for bins in util::require_matrix() {
-        let (_t, data) = member(&bins, 30, &[]);
-        let before = util::file_fingerprint(wal_segments(&data)[0].clone());
-        let (code, v) = check_json(&data, &[]);
-        util::assert_unchanged(wal_segments(&data)[0].clone(), &before);
-        assert_eq!(code, 0, "{v}");
-        assert_eq!(v["verdict"], "clean", "{}: {v}", bins.version);
-        assert_eq!(v["willStart"], true);
-        let b = boot(&bins, &data, "m");
-        assert!(b.writes, "{b:?}");
-        assert_matches(&v, &b, bins.version);
-    }
+fn clean_members_are_clean_and_predicted_exactly(bins: EtcdBins) {
+    let (_t, data) = member(&bins, 30, &[]);
+    let before = util::file_fingerprint(wal_segments(&data)[0].clone());
+    let (code, v) = check_json(&data, &[]);
+    util::assert_unchanged(wal_segments(&data)[0].clone(), &before);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["verdict"], "clean", "{}: {v}", bins.version);
+    assert_eq!(v["willStart"], true);
+    let b = boot(&bins, &data, "m");
+    assert!(b.writes, "{b:?}");
+    assert_matches(&v, &b, bins.version);
 }
+
+per_release!(clean_members_are_clean_and_predicted_exactly);
 
 /// A load generator whose etcdctl child can be killed, so that no put is
 /// retried into the restarted copy.
@@ -293,32 +292,31 @@ fn sigkill_under_load_predictions_match_real_etcd() {
 /// A torn write of a record that was never applied: the last segment ends
 /// half-way through a record after the last good one (as when a power loss
 /// cuts an append). etcd repairs it and loses nothing acknowledged.
-#[test]
-fn torn_tail_of_an_unapplied_record_is_repairable() {
-    for bins in util::require_matrix() {
-        let (_t, data) = member(&bins, 30, &[]);
-        let seg = wal_segments(&data).pop().unwrap();
-        let b = std::fs::read(&seg).unwrap();
-        let recs = record_offsets(&b);
-        let (off, n) = *recs.iter().rev().find(|(o, n)| *n > 40 && b[o + 8] == 0x08 && b[o + 9] == 0x02).unwrap();
-        let (last_off, last_n) = *recs.last().unwrap();
-        let end = last_off + 8 + last_n.next_multiple_of(8);
-        let mut t = b[..end].to_vec();
-        t.extend_from_slice(&b[off..off + 8 + n / 2]); // half of an entry frame
-        std::fs::write(&seg, &t).unwrap();
-        let (code, v) = check_json(&data, &[]);
-        assert_eq!(code, 0, "a torn tail exits 0 without --strict: {v}");
-        assert_eq!(v["verdict"], "repairable", "{v}");
-        assert_eq!(v["willStart"], true);
-        let f = v["findings"].as_array().unwrap().iter().find(|f| f["severity"] == "warning").unwrap();
-        assert_eq!(f["location"]["file"].as_str(), Some(seg.to_str().unwrap()), "{f}");
-        assert_eq!(f["location"]["offset"].as_u64().map(|o| o >= end as u64), Some(true), "{f}");
-        assert_eq!(check_json(&data, &["--strict"]).0, 1);
-        let real = boot(&bins, &data, "m");
-        assert!(real.writes, "{real:?}");
-        assert_matches(&v, &real, bins.version);
-    }
+fn torn_tail_of_an_unapplied_record_is_repairable(bins: EtcdBins) {
+    let (_t, data) = member(&bins, 30, &[]);
+    let seg = wal_segments(&data).pop().unwrap();
+    let b = std::fs::read(&seg).unwrap();
+    let recs = record_offsets(&b);
+    let (off, n) = *recs.iter().rev().find(|(o, n)| *n > 40 && b[o + 8] == 0x08 && b[o + 9] == 0x02).unwrap();
+    let (last_off, last_n) = *recs.last().unwrap();
+    let end = last_off + 8 + last_n.next_multiple_of(8);
+    let mut t = b[..end].to_vec();
+    t.extend_from_slice(&b[off..off + 8 + n / 2]); // half of an entry frame
+    std::fs::write(&seg, &t).unwrap();
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(code, 0, "a torn tail exits 0 without --strict: {v}");
+    assert_eq!(v["verdict"], "repairable", "{v}");
+    assert_eq!(v["willStart"], true);
+    let f = v["findings"].as_array().unwrap().iter().find(|f| f["severity"] == "warning").unwrap();
+    assert_eq!(f["location"]["file"].as_str(), Some(seg.to_str().unwrap()), "{f}");
+    assert_eq!(f["location"]["offset"].as_u64().map(|o| o >= end as u64), Some(true), "{f}");
+    assert_eq!(check_json(&data, &["--strict"]).0, 1);
+    let real = boot(&bins, &data, "m");
+    assert!(real.writes, "{real:?}");
+    assert_matches(&v, &real, bins.version);
 }
+
+per_release!(torn_tail_of_an_unapplied_record_is_repairable);
 
 /// Cutting records the db already applied: etcd "repairs" the tail and then
 /// sits below the db's consistent index.
@@ -385,33 +383,32 @@ fn truncating_applied_records_on_36_delays_readiness_by_the_gap() {
     }
 }
 
-#[test]
-fn flipped_bit_mid_segment_is_fatal_with_segment_and_offset() {
-    for bins in util::require_matrix() {
-        let (_t, data) = member(&bins, 30, &[]);
-        let seg = wal_segments(&data).pop().unwrap();
-        let mut b = std::fs::read(&seg).unwrap();
-        let recs = record_offsets(&b);
-        let (off, n) = recs[recs.len() / 2];
-        let at = off + 8 + n - 2;
-        b[at] ^= 0x04;
-        std::fs::write(&seg, &b).unwrap();
-        let (code, v) = check_json(&data, &[]);
-        assert_eq!(code, 1);
-        assert_eq!(v["verdict"], "damaged");
-        assert_eq!(v["willStart"], false, "{v}");
-        let f = v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["code"] == "wal.crc_mismatch")
-            .unwrap_or_else(|| panic!("{v}"));
-        assert_eq!(f["location"]["file"].as_str(), Some(seg.to_str().unwrap()));
-        let o = f["location"]["offset"].as_u64().unwrap() as usize;
-        assert!(o >= off && o <= off + 8 + n, "offset {o} not in record at {off}: {f}");
-        assert!(!boot(&bins, &data, "m").up, "etcd must refuse this WAL");
-    }
+fn flipped_bit_mid_segment_is_fatal_with_segment_and_offset(bins: EtcdBins) {
+    let (_t, data) = member(&bins, 30, &[]);
+    let seg = wal_segments(&data).pop().unwrap();
+    let mut b = std::fs::read(&seg).unwrap();
+    let recs = record_offsets(&b);
+    let (off, n) = recs[recs.len() / 2];
+    let at = off + 8 + n - 2;
+    b[at] ^= 0x04;
+    std::fs::write(&seg, &b).unwrap();
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(v["verdict"], "damaged");
+    assert_eq!(v["willStart"], false, "{v}");
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "wal.crc_mismatch")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(f["location"]["file"].as_str(), Some(seg.to_str().unwrap()));
+    let o = f["location"]["offset"].as_u64().unwrap() as usize;
+    assert!(o >= off && o <= off + 8 + n, "offset {o} not in record at {off}: {f}");
+    assert!(!boot(&bins, &data, "m").up, "etcd must refuse this WAL");
 }
+
+per_release!(flipped_bit_mid_segment_is_fatal_with_segment_and_offset);
 
 #[test]
 fn zeroed_run_in_last_segment_cuts_below_the_consistent_index() {
@@ -550,193 +547,187 @@ fn member_with_old_db(bins: &EtcdBins) -> (tempfile::TempDir, PathBuf, PathBuf) 
     (t, data, old_db)
 }
 
-#[test]
-fn db_older_than_newest_snap_refuses_to_start() {
-    for bins in util::require_matrix() {
-        let (_t, data, old_db) = member_with_old_db(&bins);
-        std::fs::copy(&old_db, data.join("member/snap/db")).unwrap();
-        let (code, v) = check_json(&data, &[]);
-        assert_eq!(code, 1);
-        assert!(codes(&v).iter().any(|c| c == "datadir.db.older_than_snapshot"), "{v}");
-        assert_eq!(v["willStart"], false, "etcd {}: {v}", bins.version);
-        assert!(!boot(&bins, &data, "m").up, "etcd {} started", bins.version);
-    }
+fn db_older_than_newest_snap_refuses_to_start(bins: EtcdBins) {
+    let (_t, data, old_db) = member_with_old_db(&bins);
+    std::fs::copy(&old_db, data.join("member/snap/db")).unwrap();
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(code, 1);
+    assert!(codes(&v).iter().any(|c| c == "datadir.db.older_than_snapshot"), "{v}");
+    assert_eq!(v["willStart"], false, "etcd {}: {v}", bins.version);
+    assert!(!boot(&bins, &data, "m").up, "etcd {} started", bins.version);
 }
+
+per_release!(db_older_than_newest_snap_refuses_to_start);
 
 /// As above, but the db of the newest snapshot is there as
 /// `<index>.snap.db` (a snapshot received from the leader, not yet applied
 /// when the member stopped): etcd swaps it in at boot and starts.
-#[test]
-fn db_older_than_newest_snap_with_its_snap_db_starts() {
-    for bins in util::require_matrix() {
-        let v = bins.version;
-        let (_t, data, old_db) = member_with_old_db(&bins);
-        let (code, intact) = check_json(&data, &[]);
-        assert_eq!(code, 0, "etcd {v}: {intact}");
-        let index = intact["snapshot"]["index"].as_u64().unwrap();
-        let snap_db = data.join(format!("member/snap/{index:016x}.snap.db"));
-        std::fs::rename(data.join("member/snap/db"), &snap_db).unwrap();
-        std::fs::copy(&old_db, data.join("member/snap/db")).unwrap();
-        let (code, v2) = check_json(&data, &[]);
-        assert_eq!(code, 0, "etcd {v}: {v2}");
-        assert!(codes(&v2).iter().any(|c| c == "datadir.snap_db.pending"), "etcd {v}: {v2}");
-        if v == "3.5.1" {
-            // etcd 3.5.0/3.5.1 read the consistent index through the closed
-            // old backend after the swap and panic (3.5.2 fixed it); the
-            // default rules are the newest 3.5's, which start
-            let (code, p) = check_json(&data, &["--etcd-version", "3.5.1"]);
-            assert_eq!(code, 1, "etcd 3.5.1: {p}");
-            assert_eq!(p["willStart"], false, "etcd 3.5.1: {p}");
-            assert!(codes(&p).iter().any(|c| c == "datadir.version.snap_db_swap_panics"), "{p}");
-            let b = boot(&bins, &data, "m");
-            assert!(!b.up && b.log.contains("tx closed"), "etcd 3.5.1: {b:?}");
-            // the finding's advice: rename the .snap.db over the db by hand
-            std::fs::rename(&snap_db, data.join("member/snap/db")).unwrap();
-            let (code, again) = check_json(&data, &["--etcd-version", "3.5.1"]);
-            assert_eq!(code, 0, "etcd 3.5.1 after the rename: {again}");
-            let b = boot(&bins, &data, "m");
-            assert!(b.up && b.writes, "etcd 3.5.1 after the rename: {b:?}");
-            assert_matches(&again, &b, "etcd 3.5.1: .snap.db renamed by hand");
-            assert_eq!(again["prediction"], intact["prediction"], "etcd 3.5.1: the renamed db");
-            continue;
-        }
-        let (code, p) = check_json(&data, &["--etcd-version", &v[..3]]);
-        assert_eq!(code, 0, "etcd {v} rules: {p}");
+fn db_older_than_newest_snap_with_its_snap_db_starts(bins: EtcdBins) {
+    let v = bins.version;
+    let (_t, data, old_db) = member_with_old_db(&bins);
+    let (code, intact) = check_json(&data, &[]);
+    assert_eq!(code, 0, "etcd {v}: {intact}");
+    let index = intact["snapshot"]["index"].as_u64().unwrap();
+    let snap_db = data.join(format!("member/snap/{index:016x}.snap.db"));
+    std::fs::rename(data.join("member/snap/db"), &snap_db).unwrap();
+    std::fs::copy(&old_db, data.join("member/snap/db")).unwrap();
+    let (code, v2) = check_json(&data, &[]);
+    assert_eq!(code, 0, "etcd {v}: {v2}");
+    assert!(codes(&v2).iter().any(|c| c == "datadir.snap_db.pending"), "etcd {v}: {v2}");
+    if v == "3.5.1" {
+        // etcd 3.5.0/3.5.1 read the consistent index through the closed
+        // old backend after the swap and panic (3.5.2 fixed it); the
+        // default rules are the newest 3.5's, which start
+        let (code, p) = check_json(&data, &["--etcd-version", "3.5.1"]);
+        assert_eq!(code, 1, "etcd 3.5.1: {p}");
+        assert_eq!(p["willStart"], false, "etcd 3.5.1: {p}");
+        assert!(codes(&p).iter().any(|c| c == "datadir.version.snap_db_swap_panics"), "{p}");
         let b = boot(&bins, &data, "m");
-        assert!(b.up && b.writes, "etcd {v} did not start: {b:?}");
-        assert_matches(&v2, &b, &format!("etcd {v}: .snap.db swapped in"));
-        assert_eq!(v2["prediction"], intact["prediction"], "etcd {v}: the .snap.db is the db etcd runs");
+        assert!(!b.up && b.log.contains("tx closed"), "etcd 3.5.1: {b:?}");
+        // the finding's advice: rename the .snap.db over the db by hand
+        std::fs::rename(&snap_db, data.join("member/snap/db")).unwrap();
+        let (code, again) = check_json(&data, &["--etcd-version", "3.5.1"]);
+        assert_eq!(code, 0, "etcd 3.5.1 after the rename: {again}");
+        let b = boot(&bins, &data, "m");
+        assert!(b.up && b.writes, "etcd 3.5.1 after the rename: {b:?}");
+        assert_matches(&again, &b, "etcd 3.5.1: .snap.db renamed by hand");
+        assert_eq!(again["prediction"], intact["prediction"], "etcd 3.5.1: the renamed db");
+        return;
+    }
+    let (code, p) = check_json(&data, &["--etcd-version", &v[..3]]);
+    assert_eq!(code, 0, "etcd {v} rules: {p}");
+    let b = boot(&bins, &data, "m");
+    assert!(b.up && b.writes, "etcd {v} did not start: {b:?}");
+    assert_matches(&v2, &b, &format!("etcd {v}: .snap.db swapped in"));
+    assert_eq!(v2["prediction"], intact["prediction"], "etcd {v}: the .snap.db is the db etcd runs");
+}
+
+per_release!(db_older_than_newest_snap_with_its_snap_db_starts);
+
+fn flipped_bit_in_newest_snap_etcd_falls_back(bins: EtcdBins) {
+    let (_t, data) = member(&bins, 60, &["--snapshot-count", "10"]);
+    let mut snaps = util::snap_files(&data);
+    assert!(snaps.len() >= 2, "{snaps:?}");
+    let newest = snaps.pop().unwrap();
+    let mut b = std::fs::read(&newest).unwrap();
+    let n = b.len();
+    b[n / 2] ^= 0x01;
+    std::fs::write(&newest, &b).unwrap();
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(v["willStart"], true, "{v}");
+    assert_eq!(v["verdict"], "repairable", "{v}");
+    assert_eq!(code, 0);
+    assert!(codes(&v).iter().any(|c| c.starts_with("snap.")), "{v}");
+    let real = boot(&bins, &data, "m");
+    assert!(real.writes, "{real:?}");
+    assert_matches(&v, &real, &format!("{} ({})", "broken newest .snap", bins.version));
+    // 3.4-3.6 load the newest .snap with a WAL record, set the broken one
+    // aside and fall back to the one before; 3.7 opens none: it starts
+    // from the WAL's newest snapshot record and leaves the file alone
+    let newest_index =
+        u64::from_str_radix(newest.file_stem().unwrap().to_str().unwrap().split('-').nth(1).unwrap(), 16).unwrap();
+    let meaning = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"].as_str().unwrap().starts_with("snap."))
+        .unwrap()["meaning"]
+        .to_string();
+    if bins.version.starts_with("3.7") {
+        assert_eq!(real.broken_snaps, 0, "{real:?}");
+        assert_eq!(v["snapshot"]["path"].as_str(), Some(data.join("member/wal").to_str().unwrap()), "{v}");
+        assert_eq!(v["snapshot"]["index"].as_u64(), Some(newest_index), "{v}");
+        assert!(meaning.contains("does not read .snap files"), "{meaning}");
+    } else {
+        assert_eq!(real.broken_snaps, 1, "etcd {}: {real:?}", bins.version);
+        assert_ne!(v["snapshot"]["path"].as_str(), Some(newest.to_str().unwrap()));
+        assert!(v["snapshot"]["index"].as_u64().unwrap() < newest_index, "{v}");
+        assert!(meaning.contains("renames the file to .broken"), "{meaning}");
     }
 }
 
-#[test]
-fn flipped_bit_in_newest_snap_etcd_falls_back() {
-    for bins in util::require_matrix() {
-        let (_t, data) = member(&bins, 60, &["--snapshot-count", "10"]);
-        let mut snaps = util::snap_files(&data);
-        assert!(snaps.len() >= 2, "{snaps:?}");
-        let newest = snaps.pop().unwrap();
-        let mut b = std::fs::read(&newest).unwrap();
-        let n = b.len();
-        b[n / 2] ^= 0x01;
-        std::fs::write(&newest, &b).unwrap();
-        let (code, v) = check_json(&data, &[]);
-        assert_eq!(v["willStart"], true, "{v}");
-        assert_eq!(v["verdict"], "repairable", "{v}");
-        assert_eq!(code, 0);
-        assert!(codes(&v).iter().any(|c| c.starts_with("snap.")), "{v}");
-        let real = boot(&bins, &data, "m");
-        assert!(real.writes, "{real:?}");
-        assert_matches(&v, &real, &format!("{} ({})", "broken newest .snap", bins.version));
-        // 3.4-3.6 load the newest .snap with a WAL record, set the broken one
-        // aside and fall back to the one before; 3.7 opens none: it starts
-        // from the WAL's newest snapshot record and leaves the file alone
-        let newest_index =
-            u64::from_str_radix(newest.file_stem().unwrap().to_str().unwrap().split('-').nth(1).unwrap(), 16).unwrap();
-        let meaning = v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["code"].as_str().unwrap().starts_with("snap."))
-            .unwrap()["meaning"]
-            .to_string();
-        if bins.version.starts_with("3.7") {
-            assert_eq!(real.broken_snaps, 0, "{real:?}");
-            assert_eq!(v["snapshot"]["path"].as_str(), Some(data.join("member/wal").to_str().unwrap()), "{v}");
-            assert_eq!(v["snapshot"]["index"].as_u64(), Some(newest_index), "{v}");
-            assert!(meaning.contains("does not read .snap files"), "{meaning}");
-        } else {
-            assert_eq!(real.broken_snaps, 1, "etcd {}: {real:?}", bins.version);
-            assert_ne!(v["snapshot"]["path"].as_str(), Some(newest.to_str().unwrap()));
-            assert!(v["snapshot"]["index"].as_u64().unwrap() < newest_index, "{v}");
-            assert!(meaning.contains("renames the file to .broken"), "{meaning}");
-        }
-    }
-}
+per_release!(flipped_bit_in_newest_snap_etcd_falls_back);
 
 /// The CRCs of a WAL record and of a `.snap` cover only their payload: a
 /// change to the bytes around it that decodes the same is read by etcd
 /// without a word (found by fuzz/wal_mutate). We read it the same way and
 /// say the file was changed after etcd wrote it.
-#[test]
-fn changes_no_checksum_covers_etcd_reads_and_we_flag() {
-    for bins in util::require_matrix() {
-        let (_t, data) = member(&bins, 60, &["--snapshot-count", "10"]);
-        // every record and .snap etcd wrote is as etcd writes it
-        let (_, v) = check_json(&data, &[]);
-        assert!(!codes(&v).iter().any(|c| c.ends_with("not_as_etcd_writes")), "etcd {}: {v}", bins.version);
-        // the first segment starts with the CRC record of crc 0: 08 04 10 00;
-        // its tag 10 (field 2) becomes 30 (field 6, unknown): crc is still 0
-        let seg = wal_segments(&data)[0].clone();
-        let mut b = std::fs::read(&seg).unwrap();
-        assert_eq!(b[8..12], [0x08, 0x04, 0x10, 0x00], "{} {}", bins.version, seg.display());
-        b[10] = 0x30;
-        std::fs::write(&seg, &b).unwrap();
-        // the newest .snap gets an unknown varint field after its payload
-        let mut snaps = util::snap_files(&data);
-        let newest = snaps.pop().expect("a .snap");
-        let mut s = std::fs::read(&newest).unwrap();
-        s.extend([0x20, 0x01]);
-        std::fs::write(&newest, &s).unwrap();
+fn changes_no_checksum_covers_etcd_reads_and_we_flag(bins: EtcdBins) {
+    let (_t, data) = member(&bins, 60, &["--snapshot-count", "10"]);
+    // every record and .snap etcd wrote is as etcd writes it
+    let (_, v) = check_json(&data, &[]);
+    assert!(!codes(&v).iter().any(|c| c.ends_with("not_as_etcd_writes")), "etcd {}: {v}", bins.version);
+    // the first segment starts with the CRC record of crc 0: 08 04 10 00;
+    // its tag 10 (field 2) becomes 30 (field 6, unknown): crc is still 0
+    let seg = wal_segments(&data)[0].clone();
+    let mut b = std::fs::read(&seg).unwrap();
+    assert_eq!(b[8..12], [0x08, 0x04, 0x10, 0x00], "{} {}", bins.version, seg.display());
+    b[10] = 0x30;
+    std::fs::write(&seg, &b).unwrap();
+    // the newest .snap gets an unknown varint field after its payload
+    let mut snaps = util::snap_files(&data);
+    let newest = snaps.pop().expect("a .snap");
+    let mut s = std::fs::read(&newest).unwrap();
+    s.extend([0x20, 0x01]);
+    std::fs::write(&newest, &s).unwrap();
 
-        let (code, v) = check_json(&data, &[]);
-        let ctx = format!("etcd {}: {v}", bins.version);
-        assert_eq!((code, v["verdict"].as_str(), v["willStart"].as_bool()), (0, Some("clean"), Some(true)), "{ctx}");
-        let c = codes(&v);
-        assert!(c.iter().any(|c| c == "wal.record_not_as_etcd_writes"), "{ctx}");
-        assert!(c.iter().any(|c| c == "snap.envelope_not_as_etcd_writes"), "{ctx}");
-        // 3.7 takes the snapshot from the WAL record and opens no .snap
-        let used = if bins.version.starts_with("3.7") { data.join("member/wal") } else { newest.clone() };
-        assert_eq!(v["snapshot"]["path"].as_str(), Some(used.to_str().unwrap()), "{ctx}");
-        let real = boot(&bins, &data, "m");
-        assert!(real.writes, "{real:?}");
-        assert_eq!(real.broken_snaps, 0, "etcd {} set the changed .snap aside: {real:?}", bins.version);
-        assert_matches(&v, &real, &format!("unchecked bytes changed ({})", bins.version));
-    }
+    let (code, v) = check_json(&data, &[]);
+    let ctx = format!("etcd {}: {v}", bins.version);
+    assert_eq!((code, v["verdict"].as_str(), v["willStart"].as_bool()), (0, Some("clean"), Some(true)), "{ctx}");
+    let c = codes(&v);
+    assert!(c.iter().any(|c| c == "wal.record_not_as_etcd_writes"), "{ctx}");
+    assert!(c.iter().any(|c| c == "snap.envelope_not_as_etcd_writes"), "{ctx}");
+    // 3.7 takes the snapshot from the WAL record and opens no .snap
+    let used = if bins.version.starts_with("3.7") { data.join("member/wal") } else { newest.clone() };
+    assert_eq!(v["snapshot"]["path"].as_str(), Some(used.to_str().unwrap()), "{ctx}");
+    let real = boot(&bins, &data, "m");
+    assert!(real.writes, "{real:?}");
+    assert_eq!(real.broken_snaps, 0, "etcd {} set the changed .snap aside: {real:?}", bins.version);
+    assert_matches(&v, &real, &format!("unchecked bytes changed ({})", bins.version));
 }
+
+per_release!(changes_no_checksum_covers_etcd_reads_and_we_flag);
 
 /// `check FILE.snap` checks a raft snapshot as etcd loads it, on the
 /// `.snap` files each release writes: clean with its term, index and
 /// member; a flipped payload byte is etcd's `snap: crc mismatch` (exit 1);
 /// a WAL segment is refused with where to look (exit 2).
-#[test]
-fn check_of_one_snap_file() {
-    for bins in util::require_matrix() {
-        let (_t, data) = member(&bins, 30, &["--snapshot-count", "10"]);
-        let newest = util::snap_files(&data).pop().expect("a .snap");
-        let name = newest.file_name().unwrap().to_str().unwrap().to_string();
-        let (term, index) = name.trim_end_matches(".snap").split_once('-').unwrap();
-        let (term, index) = (u64::from_str_radix(term, 16).unwrap(), u64::from_str_radix(index, 16).unwrap());
-        let (_, dir) = check_json(&data, &[]);
-        let (code, v) = check_json(&newest, &[]);
-        let ctx = format!("etcd {}: {v}", bins.version);
-        assert_eq!((code, v["verdict"].as_str()), (0, Some("clean")), "{ctx}");
-        let contents =
-            v["findings"].as_array().unwrap().iter().find(|f| f["code"] == "snap.contents").expect("contents");
-        let what = contents["what"].as_str().unwrap();
-        assert!(what.contains(&format!("term {term}, index {index},")), "{ctx}");
-        let id = dir["memberId"].as_str().expect("memberId");
-        assert!(what.ends_with(&format!("members {id}")), "{ctx}\n{dir}");
-        let mut b = std::fs::read(&newest).unwrap();
-        let n = b.len();
-        b[n / 2] ^= 0x01;
-        let bad = data.join(format!("bad-{name}"));
-        std::fs::write(&bad, &b).unwrap();
-        let (code, v) = check_json(&bad, &[]);
-        assert_eq!((code, codes(&v)), (1, vec!["snap.crc_mismatch".to_string()]), "etcd {}: {v}", bins.version);
-        // `status` refuses it as etcdutl does, and says what it is
-        let out = util::ours(["status".as_ref(), newest.as_os_str()]);
-        assert_eq!(out.status.code(), Some(1), "{}", util::show(&out));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("is a raft snapshot"), "{}", util::show(&out));
-        if let Some(etcdutl) = &bins.etcdutl {
-            let theirs = Command::new(etcdutl).args(["snapshot", "status"]).arg(&newest).output().unwrap();
-            assert!(!theirs.status.success(), "etcdutl {} read a .snap as a db", bins.version);
-        }
-        let out = util::ours(["check".as_ref(), wal_segments(&data)[0].as_os_str()]);
-        assert_eq!(out.status.code(), Some(2), "{}", util::show(&out));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("wal --summary"), "{}", util::show(&out));
+fn check_of_one_snap_file(bins: EtcdBins) {
+    let (_t, data) = member(&bins, 30, &["--snapshot-count", "10"]);
+    let newest = util::snap_files(&data).pop().expect("a .snap");
+    let name = newest.file_name().unwrap().to_str().unwrap().to_string();
+    let (term, index) = name.trim_end_matches(".snap").split_once('-').unwrap();
+    let (term, index) = (u64::from_str_radix(term, 16).unwrap(), u64::from_str_radix(index, 16).unwrap());
+    let (_, dir) = check_json(&data, &[]);
+    let (code, v) = check_json(&newest, &[]);
+    let ctx = format!("etcd {}: {v}", bins.version);
+    assert_eq!((code, v["verdict"].as_str()), (0, Some("clean")), "{ctx}");
+    let contents = v["findings"].as_array().unwrap().iter().find(|f| f["code"] == "snap.contents").expect("contents");
+    let what = contents["what"].as_str().unwrap();
+    assert!(what.contains(&format!("term {term}, index {index},")), "{ctx}");
+    let id = dir["memberId"].as_str().expect("memberId");
+    assert!(what.ends_with(&format!("members {id}")), "{ctx}\n{dir}");
+    let mut b = std::fs::read(&newest).unwrap();
+    let n = b.len();
+    b[n / 2] ^= 0x01;
+    let bad = data.join(format!("bad-{name}"));
+    std::fs::write(&bad, &b).unwrap();
+    let (code, v) = check_json(&bad, &[]);
+    assert_eq!((code, codes(&v)), (1, vec!["snap.crc_mismatch".to_string()]), "etcd {}: {v}", bins.version);
+    // `status` refuses it as etcdutl does, and says what it is
+    let out = util::ours(["status".as_ref(), newest.as_os_str()]);
+    assert_eq!(out.status.code(), Some(1), "{}", util::show(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a raft snapshot"), "{}", util::show(&out));
+    if let Some(etcdutl) = &bins.etcdutl {
+        let theirs = Command::new(etcdutl).args(["snapshot", "status"]).arg(&newest).output().unwrap();
+        assert!(!theirs.status.success(), "etcdutl {} read a .snap as a db", bins.version);
     }
+    let out = util::ours(["check".as_ref(), wal_segments(&data)[0].as_os_str()]);
+    assert_eq!(out.status.code(), Some(2), "{}", util::show(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wal --summary"), "{}", util::show(&out));
 }
+
+per_release!(check_of_one_snap_file);
 
 #[test]
 fn missing_wal_and_not_a_data_dir() {

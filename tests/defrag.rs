@@ -94,12 +94,11 @@ fn parity_with_etcdutl_defrag_on_fixtures() {
 /// A real member with deletes, overwrites and a compaction (free pages to
 /// give back), stopped cleanly; for every release, against that release's
 /// offline defrag (`etcdutl defrag`; 3.4.23: `etcdctl defrag --data-dir`).
-#[test]
-fn parity_with_etcdutl_defrag_on_a_live_data_dir() {
-    for bins in util::require_matrix() {
-        defrag_live_dir(&bins);
-    }
+fn parity_with_etcdutl_defrag_on_a_live_data_dir(bins: util::EtcdBins) {
+    defrag_live_dir(&bins);
 }
+
+per_release!(parity_with_etcdutl_defrag_on_a_live_data_dir);
 
 fn defrag_live_dir(bins: &EtcdBins) {
     let bins = bins.clone();

@@ -257,13 +257,11 @@ fn gateway(endpoint: &str, path: &str, body: &Value) -> Value {
     serde_json::from_str(&json_body[start..=end]).unwrap()
 }
 
-#[test]
-fn live_etcd_stores_enveloped_objects_we_decode_back() {
-    for bins in util::require_matrix() {
-        eprintln!("etcd {}", bins.version);
-        live_objects_of(&bins);
-    }
+fn live_etcd_stores_enveloped_objects_we_decode_back(bins: util::EtcdBins) {
+    live_objects_of(&bins);
 }
+
+per_release!(live_etcd_stores_enveloped_objects_we_decode_back);
 
 fn live_objects_of(bins: &util::EtcdBins) {
     let dir = tempfile::tempdir().unwrap();

@@ -111,27 +111,26 @@ fn extras_agree_with_the_live_server_that_made_the_fixture() {
 
 /// Fresh files from a live etcd (not only the committed ones): write, save,
 /// compare, for both versions.
-#[test]
-fn status_matches_on_freshly_made_snapshots() {
-    for bins in util::require_matrix() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut etcd = util::EtcdProcess::start(&bins, dir.path().join("data"), "fresh", &[] as &[&str]);
-        for i in 0..300 {
-            etcd.put(&format!("/fresh/{:04}", i % 120), &format!("value-{i}-{}", "x".repeat(i % 50)));
-        }
-        let snap = dir.path().join("s.db");
-        util::assert_success(&etcd.etcdctl(["snapshot", "save", &snap.display().to_string()]));
-        etcd.stop();
-        let ours = ours_json(&snap);
-        let theirs = match &bins.etcdutl {
-            Some(_) => util::etcdutl(&bins, ["snapshot", "status", "-w", "json", &snap.display().to_string()]),
-            None => util::etcdctl(&bins, None, ["snapshot", "status", "-w", "json", &snap.display().to_string()]),
-        };
-        let theirs: Value = serde_json::from_str(&util::assert_success(&theirs)).unwrap();
-        assert_same(&ours, &theirs, &format!("fresh snapshot from etcd {}", bins.version));
-        assert_eq!(ours["liveKeys"], 120);
+fn status_matches_on_freshly_made_snapshots(bins: util::EtcdBins) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut etcd = util::EtcdProcess::start(&bins, dir.path().join("data"), "fresh", &[] as &[&str]);
+    for i in 0..300 {
+        etcd.put(&format!("/fresh/{:04}", i % 120), &format!("value-{i}-{}", "x".repeat(i % 50)));
     }
+    let snap = dir.path().join("s.db");
+    util::assert_success(&etcd.etcdctl(["snapshot", "save", &snap.display().to_string()]));
+    etcd.stop();
+    let ours = ours_json(&snap);
+    let theirs = match &bins.etcdutl {
+        Some(_) => util::etcdutl(&bins, ["snapshot", "status", "-w", "json", &snap.display().to_string()]),
+        None => util::etcdctl(&bins, None, ["snapshot", "status", "-w", "json", &snap.display().to_string()]),
+    };
+    let theirs: Value = serde_json::from_str(&util::assert_success(&theirs)).unwrap();
+    assert_same(&ours, &theirs, &format!("fresh snapshot from etcd {}", bins.version));
+    assert_eq!(ours["liveKeys"], 120);
 }
+
+per_release!(status_matches_on_freshly_made_snapshots);
 
 /// The committed 3.5.16, 3.5.30 (Debian trixie's and sid's builds), 3.6.16
 /// and 3.7.3 fixtures: by default `status` answers as their own etcdutl

@@ -9,6 +9,7 @@
 // lints guard library code that reads hostile files, not test code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+#[macro_use]
 mod util;
 
 mod cli;

@@ -860,3 +860,42 @@ pub fn stop_all(procs: Vec<EtcdProcess>) {
         h.join().unwrap();
     }
 }
+
+/// One test per release of the matrix for a `fn NAME(bins: EtcdBins)`:
+/// `NAME::etcd_3_4_23` and so on, so a failure names the release.
+macro_rules! per_release {
+    ($name:ident) => {
+        mod $name {
+            use crate::util;
+            fn run(version: &str) {
+                if let Some(bins) = util::require_version(version) {
+                    super::$name(bins);
+                }
+            }
+            #[test]
+            fn etcd_3_4_23() {
+                run("3.4.23");
+            }
+            #[test]
+            fn etcd_3_5_1() {
+                run("3.5.1");
+            }
+            #[test]
+            fn etcd_3_5_16() {
+                run("3.5.16");
+            }
+            #[test]
+            fn etcd_3_5_30() {
+                run("3.5.30");
+            }
+            #[test]
+            fn etcd_3_6_16() {
+                run("3.6.16");
+            }
+            #[test]
+            fn etcd_3_7_3() {
+                run("3.7.3");
+            }
+        }
+    };
+}
