@@ -779,6 +779,93 @@ fn missing_middle_segment_is_fatal() {
     assert!(!boot(&bins, &data, "m").up, "etcd must refuse a WAL with a missing segment");
 }
 
+/// A member whose WAL etcd purged (`--max-wals 1`: segments older than the
+/// segment of a kept `.snap` are deleted), then its `.snap` files deleted by
+/// hand. 3.4-3.6 start from the newest `.snap`, find none and read the WAL
+/// from index 0, which is gone: "failed to open WAL: wal: file not found".
+/// 3.7 builds the snapshot from the WAL's newest snapshot record and starts.
+fn purged_wal_without_snap_files(bins: &EtcdBins) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let args = ["--snapshot-count", "10", "--max-wals", "1", "--max-snapshots", "1"];
+    let mut p = EtcdProcess::start(bins, &data, "m", &args);
+    let big = "x".repeat(1_000_000);
+    let mut n = 0;
+    // segments are 64 MiB: about 70 puts cut the first one
+    while wal_segments(&data).len() < 2 && n < 200 {
+        let out = util::etcdctl_with_stdin(
+            bins,
+            Some(p.endpoint()),
+            ["put", &format!("/big/{}", n % 4)],
+            Some(big.as_bytes()),
+        );
+        assert!(out.status.success(), "{}", util::show(&out));
+        n += 1;
+    }
+    for i in 0..20 {
+        p.put(&format!("/small/{i}"), "v");
+    }
+    // etcd purges every 30 s, once a snapshot past the second segment's
+    // start released the first one's lock
+    let first = |d: &Path| wal_segments(d).first().map(|s| s.file_name().unwrap().to_string_lossy().into_owned());
+    let zero = "0000000000000000-0000000000000000.wal";
+    for _ in 0..90 {
+        if first(&data).is_some_and(|f| f != zero) {
+            break;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    assert_ne!(first(&data).as_deref(), Some(zero), "etcd {} did not purge its first WAL segment", bins.version);
+    p.stop();
+    for s in util::snap_files(&data) {
+        std::fs::remove_file(s).unwrap();
+    }
+    (tmp, data)
+}
+
+fn purged_wal_finding(v: &Value) -> Option<&Value> {
+    v["findings"].as_array()?.iter().find(|f| f["code"] == "datadir.wal.purged_past_snapshot")
+}
+
+#[test]
+fn purged_wal_without_snap_files_fails_on_36() {
+    let Some(bins) = util::require_version("3.6.16") else { return };
+    let (_t, data) = purged_wal_without_snap_files(&bins);
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["willStart"], false, "{v}");
+    let f = purged_wal_finding(&v).unwrap_or_else(|| panic!("{v}"));
+    assert!(f["meaning"].as_str().unwrap().contains("wal: file not found"), "{f}");
+    assert!(f["action"].as_str().unwrap().contains("etcd 3.7 would start"), "{f}");
+    let b = boot(&bins, &data, "m");
+    assert!(!b.up && b.log.contains("file not found"), "etcd 3.6.16: {b:?}");
+    // what the finding says of 3.7, tried: 3.7.3 upgrades and starts it
+    let Some(next) = util::require_version("3.7.3") else { return };
+    let (code, p) = check_json(&data, &["--etcd-version", "3.7"]);
+    assert_eq!(code, 0, "3.7 rules: {p}");
+    assert!(purged_wal_finding(&p).is_none(), "{p}");
+    let b = boot(&next, &data, "m");
+    assert!(b.up && b.writes, "etcd 3.7.3 on the 3.6 dir: {b:?}");
+    assert_matches(&p, &b, "etcd 3.7.3 on a purged 3.6 WAL without .snap");
+}
+
+#[test]
+fn purged_wal_without_snap_files_starts_on_37() {
+    let Some(bins) = util::require_version("3.7.3") else { return };
+    let (_t, data) = purged_wal_without_snap_files(&bins);
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["willStart"], true, "{v}");
+    assert_eq!(v["snapshot"]["path"].as_str(), Some(data.join("member/wal").to_str().unwrap()), "{v}");
+    let b = boot(&bins, &data, "m");
+    assert!(b.up && b.writes, "etcd 3.7.3: {b:?}");
+    assert_matches(&v, &b, "etcd 3.7.3: purged WAL, no .snap");
+    // the older rules refuse it, as 3.6 does
+    let (code, p) = check_json(&data, &["--etcd-version", "3.6"]);
+    assert_eq!(code, 1, "3.6 rules: {p}");
+    assert!(purged_wal_finding(&p).is_some(), "{p}");
+}
+
 /// A real NOSPACE alarm (tiny quota) on a member whose WAL lives in a
 /// separate --wal-dir: without --wal-dir the WAL is reported missing (with a
 /// hint), with it the alarm is reported with what it means and how to clear it.

@@ -35,7 +35,7 @@ use crate::proto::etcdserverpb::AlarmMember;
 use crate::report::{Finding, Severity};
 use crate::snap::{SnapFiles, SnapReport, inspect};
 use crate::source::Source;
-use crate::wal::{EtcdOutcome, RecordType, ScanStart, WalDir, WalSummary};
+use crate::wal::{EtcdOutcome, Fault, RecordType, ScanStart, WalDir, WalSummary};
 
 /// Where the parts of a data dir are.
 #[derive(Debug, Clone, Serialize)]
@@ -415,7 +415,11 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
             }
             EtcdOutcome::DropsSilently => cx.push(wal_fault_finding(f, &read)),
             EtcdOutcome::Fails | EtcdOutcome::Panics => {
-                if all.fault.as_ref().map(|a| (a.fault, a.record_offset)) != Some((f.fault, f.record_offset)) {
+                let first = wal.segments().first().map_or(0, |s| s.name.index);
+                let from = chosen.as_ref().map_or(0, |s| s.index);
+                if f.fault == Fault::MissingSegment && from < first {
+                    cx.fatal(purged_wal_finding(&paths, chosen.as_ref(), first, reads_snaps, &valid));
+                } else if all.fault.as_ref().map(|a| (a.fault, a.record_offset)) != Some((f.fault, f.record_offset)) {
                     cx.fatal(wal_fault_finding(f, &read));
                 }
             }
@@ -819,6 +823,39 @@ fn wal_fault_finding(f: &crate::wal::WalError, s: &WalSummary) -> Finding {
         meaning.push_str(&format!(" ({n})"));
     }
     Finding::new(sev, f.fault.code(), at, f.error.kind().to_string()).meaning(meaning).action(action)
+}
+
+/// `selectWALFiles` finds no segment for the snapshot etcd starts from:
+/// the WAL was purged past it (etcd only purges segments older than a
+/// `.snap` it keeps, so the newer `.snap` files are gone).
+fn purged_wal_finding(
+    paths: &Paths,
+    chosen: Option<&SnapshotUsed>,
+    first: u64,
+    reads_snaps: bool,
+    valid: &[(u64, u64)],
+) -> Finding {
+    let from = chosen.map_or_else(
+        || "no usable .snap, so etcd reads the WAL from index 0".to_string(),
+        |s| format!("the newest usable .snap is at index {}, so etcd reads the WAL from there", s.index),
+    );
+    let what =
+        format!("{from}, but the WAL's oldest segment starts at index {first}: the segments before it were purged");
+    let newest_record = valid.iter().map(|&(_, i)| i).filter(|&i| i >= first).max();
+    let mut action = format!(
+        "put back the member's .snap files (from a backup of member/snap: etcd needs one at index {first} or later, with its WAL snapshot record); otherwise, on a multi-member cluster remove this member and add it back, on a single member restore from a snapshot (`etcd-forensics restore` or `etcdutl snapshot restore`; this member's own db restores with `--skip-hash-check`: copy member/snap/db out first)"
+    );
+    if reads_snaps {
+        if let Some(i) = newest_record {
+            action.push_str(&format!("; etcd 3.7 would start this dir as it is (it builds the snapshot from the WAL's snapshot record at index {i} and opens no .snap)"));
+        }
+    }
+    Finding::damage("datadir.wal.purged_past_snapshot", loc(&paths.wal_dir, None), what)
+        .meaning(format!(
+            "etcd refuses to start: \"failed to open WAL\" (\"{}\"); the entries before index {first} exist only in the db, which has applied them",
+            Fault::MissingSegment.etcd_message()
+        ))
+        .action(action)
 }
 
 fn snap_fault_finding(cx: &mut Ctx, rep: &SnapReport, read_at_boot: bool) {
