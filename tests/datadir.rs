@@ -26,6 +26,14 @@ fn codes(v: &Value) -> Vec<String> {
     v["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap().to_string()).collect()
 }
 
+/// The first finding with `code`; panics with the whole report if none.
+fn finding<'a>(v: &'a Value, code: &str) -> &'a Value {
+    v["findings"]
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["code"] == code))
+        .unwrap_or_else(|| panic!("no {code} finding in {v}"))
+}
+
 fn copy_dir(src: &Path, dst: &Path) {
     let st = Command::new("cp").arg("-a").arg(src).arg(dst).status().unwrap();
     assert!(st.success());
@@ -320,68 +328,53 @@ per_release!(torn_tail_of_an_unapplied_record_is_repairable);
 
 /// Cutting records the db already applied: etcd "repairs" the tail and then
 /// sits below the db's consistent index.
-#[test]
-fn truncating_applied_records_is_damage_even_though_etcd_starts() {
+fn truncating_applied_records_is_damage_even_though_etcd_starts(bins: EtcdBins) {
     // 3.4 and 3.5 only: 3.6+ waits out the gap with publish retries (7 s
     // per index), so a gap this large takes minutes; its `_on_36_` twin
     // below runs the same damage with a small gap
-    for bins in
-        util::require_matrix().into_iter().filter(|b| b.version.starts_with("3.4") || b.version.starts_with("3.5"))
-    {
-        let (_t, data) = member(&bins, 30, &[]);
-        let seg = wal_segments(&data).pop().unwrap();
-        let b = std::fs::read(&seg).unwrap();
-        let recs = record_offsets(&b);
-        let (off, n) = recs[recs.len() - 9]; // about four applied entries
-        std::fs::write(&seg, &b[..off + 8 + n / 2]).unwrap();
-        let (code, v) = check_json(&data, &[]);
-        assert_eq!(code, 1, "{v}");
-        assert_eq!(v["verdict"], "damaged");
-        assert!(codes(&v).iter().any(|c| c == "datadir.db_ahead_of_wal"), "{v}");
-        let real = boot(&bins, &data, "m");
-        assert_matches(&v, &real, &format!("{} ({})", "truncated applied records", bins.version));
-        assert!(!real.writes, "etcd should not apply writes here: {real:?}");
-    }
+    let (_t, data) = member(&bins, 30, &[]);
+    let seg = wal_segments(&data).pop().unwrap();
+    let b = std::fs::read(&seg).unwrap();
+    let recs = record_offsets(&b);
+    let (off, n) = recs[recs.len() - 9]; // about four applied entries
+    std::fs::write(&seg, &b[..off + 8 + n / 2]).unwrap();
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["verdict"], "damaged");
+    assert!(codes(&v).iter().any(|c| c == "datadir.db_ahead_of_wal"), "{v}");
+    let real = boot(&bins, &data, "m");
+    assert_matches(&v, &real, &format!("{} ({})", "truncated applied records", bins.version));
+    assert!(!real.writes, "etcd should not apply writes here: {real:?}");
 }
+
+per_release!(truncating_applied_records_is_damage_even_though_etcd_starts, before_3_6);
 
 /// The same cut on 3.6/3.7, which publish the member's attributes as a v3
 /// request: the publish is skipped as already applied and retried every
 /// 7 s until raft's index passes the db's consistent index; then etcd is
 /// ready and applies writes (observed with 3.6.16: a gap of 21 indexes took
 /// 147 s). `check` says so, with the wait.
-#[test]
-fn truncating_applied_records_on_36_delays_readiness_by_the_gap() {
-    for bins in
-        util::require_matrix().into_iter().filter(|b| b.version.starts_with("3.6") || b.version.starts_with("3.7"))
-    {
-        let (_t, data) = member(&bins, 30, &[]);
-        let seg = wal_segments(&data).pop().unwrap();
-        let b = std::fs::read(&seg).unwrap();
-        let recs = record_offsets(&b);
-        let (off, n) = recs[recs.len() - 5]; // two or three applied entries
-        std::fs::write(&seg, &b[..off + 8 + n / 2]).unwrap();
-        let (code, v) = check_json(&data, &[]);
-        assert_eq!(code, 1, "{v}");
-        let f = v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["code"] == "datadir.db_ahead_of_wal")
-            .unwrap_or_else(|| panic!("{}: {v}", bins.version));
-        assert!(f["meaning"].as_str().unwrap().contains("retried every 7 s"), "{}: {f}", bins.version);
-        // as 3.5 predicts it, for comparison: the writes-never-applied rule
-        let (_, v35) = check_json(&data, &["--etcd-version", "3.5"]);
-        let f35 = v35["findings"].as_array().unwrap().iter().find(|f| f["code"] == "datadir.db_ahead_of_wal").unwrap();
-        assert!(f35["meaning"].as_str().unwrap().contains("never applied"), "{f35}");
-        let real = boot_within(&bins, &data, "m", 300, &[]);
-        assert!(
-            real.up && real.writes,
-            "{}: ready after the publish retries, then applies writes: {real:?}",
-            bins.version
-        );
-        assert_matches(&v, &real, &format!("truncated applied records ({})", bins.version));
-    }
+fn truncating_applied_records_on_36_delays_readiness_by_the_gap(bins: EtcdBins) {
+    let (_t, data) = member(&bins, 30, &[]);
+    let seg = wal_segments(&data).pop().unwrap();
+    let b = std::fs::read(&seg).unwrap();
+    let recs = record_offsets(&b);
+    let (off, n) = recs[recs.len() - 5]; // two or three applied entries
+    std::fs::write(&seg, &b[..off + 8 + n / 2]).unwrap();
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(code, 1, "{v}");
+    let f = finding(&v, "datadir.db_ahead_of_wal");
+    assert!(f["meaning"].as_str().unwrap().contains("retried every 7 s"), "{}: {f}", bins.version);
+    // as 3.5 predicts it, for comparison: the writes-never-applied rule
+    let (_, v35) = check_json(&data, &["--etcd-version", "3.5"]);
+    let f35 = finding(&v35, "datadir.db_ahead_of_wal");
+    assert!(f35["meaning"].as_str().unwrap().contains("never applied"), "{f35}");
+    let real = boot_within(&bins, &data, "m", 300, &[]);
+    assert!(real.up && real.writes, "{}: ready after the publish retries, then applies writes: {real:?}", bins.version);
+    assert_matches(&v, &real, &format!("truncated applied records ({})", bins.version));
 }
+
+per_release!(truncating_applied_records_on_36_delays_readiness_by_the_gap, from_3_6);
 
 fn flipped_bit_mid_segment_is_fatal_with_segment_and_offset(bins: EtcdBins) {
     let (_t, data) = member(&bins, 30, &[]);
@@ -396,12 +389,7 @@ fn flipped_bit_mid_segment_is_fatal_with_segment_and_offset(bins: EtcdBins) {
     assert_eq!(code, 1);
     assert_eq!(v["verdict"], "damaged");
     assert_eq!(v["willStart"], false, "{v}");
-    let f = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "wal.crc_mismatch")
-        .unwrap_or_else(|| panic!("{v}"));
+    let f = finding(&v, "wal.crc_mismatch");
     assert_eq!(f["location"]["file"].as_str(), Some(seg.to_str().unwrap()));
     let o = f["location"]["offset"].as_u64().unwrap() as usize;
     assert!(o >= off && o <= off + 8 + n, "offset {o} not in record at {off}: {f}");
@@ -410,128 +398,106 @@ fn flipped_bit_mid_segment_is_fatal_with_segment_and_offset(bins: EtcdBins) {
 
 per_release!(flipped_bit_mid_segment_is_fatal_with_segment_and_offset);
 
-#[test]
-fn zeroed_run_in_last_segment_cuts_below_the_consistent_index() {
+fn zeroed_run_in_last_segment_cuts_below_the_consistent_index(bins: EtcdBins) {
     // 3.4 and 3.5 only: 3.6+ waits out the gap with publish retries (7 s
     // per index), so a gap this large takes minutes; its `_on_36_` twin
     // below runs the same damage with a small gap
-    for bins in
-        util::require_matrix().into_iter().filter(|b| b.version.starts_with("3.4") || b.version.starts_with("3.5"))
-    {
-        let (_t, data) = member(&bins, 60, &[]);
-        let seg = wal_segments(&data).pop().unwrap();
-        let mut b = std::fs::read(&seg).unwrap();
-        let recs = record_offsets(&b);
-        // zero 4 KiB from a record boundary in the middle of the log
-        let (off, _) = recs[recs.len() / 2];
-        for x in &mut b[off..off + 4096] {
-            *x = 0;
-        }
-        std::fs::write(&seg, &b).unwrap();
-        let (code, v) = check_json(&data, &[]);
-        assert_eq!(code, 1, "{v}");
-        assert_eq!(v["verdict"], "damaged", "{v}");
-        assert!(codes(&v).iter().any(|c| c == "datadir.db_ahead_of_wal"), "{v}");
-        let real = boot(&bins, &data, "m");
-        assert_matches(&v, &real, &format!("{} ({})", "zeroed run", bins.version));
-        assert!(real.up && !real.writes, "observed with 3.5.1: starts, never applies a write: {real:?}");
+    let (_t, data) = member(&bins, 60, &[]);
+    let seg = wal_segments(&data).pop().unwrap();
+    let mut b = std::fs::read(&seg).unwrap();
+    let recs = record_offsets(&b);
+    // zero 4 KiB from a record boundary in the middle of the log
+    let (off, _) = recs[recs.len() / 2];
+    for x in &mut b[off..off + 4096] {
+        *x = 0;
     }
+    std::fs::write(&seg, &b).unwrap();
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["verdict"], "damaged", "{v}");
+    assert!(codes(&v).iter().any(|c| c == "datadir.db_ahead_of_wal"), "{v}");
+    let real = boot(&bins, &data, "m");
+    assert_matches(&v, &real, &format!("{} ({})", "zeroed run", bins.version));
+    assert!(real.up && !real.writes, "observed with 3.5.1: starts, never applies a write: {real:?}");
 }
 
-#[test]
-fn db_newer_than_its_wal_starts_but_is_damaged() {
+per_release!(zeroed_run_in_last_segment_cuts_below_the_consistent_index, before_3_6);
+
+fn db_newer_than_its_wal_starts_but_is_damaged(bins: EtcdBins) {
     // 3.4 and 3.5 only: 3.6+ waits out the gap with publish retries (7 s
     // per index), so a gap this large takes minutes; its `_on_36_` twin
     // below runs the same damage with a small gap
-    for bins in
-        util::require_matrix().into_iter().filter(|b| b.version.starts_with("3.4") || b.version.starts_with("3.5"))
-    {
-        let (_t, data) = member(&bins, 20, &[]);
-        let old_wal = data.parent().unwrap().join("old-wal");
-        copy_dir(&data.join("member/wal"), &old_wal);
-        // more writes, then put the old WAL back
-        let mut p = EtcdProcess::start(&bins, &data, "m", &[] as &[&str]);
-        for i in 0..20 {
-            p.put(&format!("/later/{i}"), "v");
-        }
-        p.stop();
-        std::fs::remove_dir_all(data.join("member/wal")).unwrap();
-        copy_dir(&old_wal, &data.join("member/wal"));
-        let (code, v) = check_json(&data, &[]);
-        assert_eq!(code, 1);
-        assert_eq!(v["verdict"], "damaged", "{v}");
-        assert!(codes(&v).iter().any(|c| c == "datadir.db_ahead_of_wal"), "{v}");
-        let real = boot(&bins, &data, "m");
-        assert_matches(&v, &real, &format!("{} ({})", "db newer than WAL", bins.version));
-        assert!(real.up && !real.writes, "{real:?}");
+    let (_t, data) = member(&bins, 20, &[]);
+    let old_wal = data.parent().unwrap().join("old-wal");
+    copy_dir(&data.join("member/wal"), &old_wal);
+    // more writes, then put the old WAL back
+    let mut p = EtcdProcess::start(&bins, &data, "m", &[] as &[&str]);
+    for i in 0..20 {
+        p.put(&format!("/later/{i}"), "v");
     }
+    p.stop();
+    std::fs::remove_dir_all(data.join("member/wal")).unwrap();
+    copy_dir(&old_wal, &data.join("member/wal"));
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(v["verdict"], "damaged", "{v}");
+    assert!(codes(&v).iter().any(|c| c == "datadir.db_ahead_of_wal"), "{v}");
+    let real = boot(&bins, &data, "m");
+    assert_matches(&v, &real, &format!("{} ({})", "db newer than WAL", bins.version));
+    assert!(real.up && !real.writes, "{real:?}");
 }
+
+per_release!(db_newer_than_its_wal_starts_but_is_damaged, before_3_6);
 
 /// The zeroed run on 3.6/3.7, kept short so the wait stays short: 4 KiB
 /// zeroed from a record boundary a few records before the end hides the
 /// records after it; the db is ahead of what etcd replays by that gap, and
 /// 3.6+ becomes ready once the publish retries (every 7 s) have proposed
 /// past the db's consistent index, then applies writes.
-#[test]
-fn zeroed_run_on_36_delays_readiness_by_the_gap() {
-    for bins in
-        util::require_matrix().into_iter().filter(|b| b.version.starts_with("3.6") || b.version.starts_with("3.7"))
-    {
-        let (_t, data) = member(&bins, 12, &[]);
-        let seg = wal_segments(&data).pop().unwrap();
-        let mut b = std::fs::read(&seg).unwrap();
-        let recs = record_offsets(&b);
-        let (off, _) = recs[recs.len() - 4];
-        b[off..off + 4096].fill(0);
-        std::fs::write(&seg, &b).unwrap();
-        let (code, v) = check_json(&data, &[]);
-        assert_eq!(code, 1, "{}: {v}", bins.version);
-        assert_eq!(v["verdict"], "damaged", "{}: {v}", bins.version);
-        let f = v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["code"] == "datadir.db_ahead_of_wal")
-            .unwrap_or_else(|| panic!("{}: {v}", bins.version));
-        assert!(f["meaning"].as_str().unwrap().contains("retried every 7 s"), "{}: {f}", bins.version);
-        let real = boot_within(&bins, &data, "m", 300, &[]);
-        assert!(real.up && real.writes, "{}: ready after the publish retries: {real:?}", bins.version);
-        assert_matches(&v, &real, &format!("zeroed run ({})", bins.version));
-    }
+fn zeroed_run_on_36_delays_readiness_by_the_gap(bins: EtcdBins) {
+    let (_t, data) = member(&bins, 12, &[]);
+    let seg = wal_segments(&data).pop().unwrap();
+    let mut b = std::fs::read(&seg).unwrap();
+    let recs = record_offsets(&b);
+    let (off, _) = recs[recs.len() - 4];
+    b[off..off + 4096].fill(0);
+    std::fs::write(&seg, &b).unwrap();
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(code, 1, "{}: {v}", bins.version);
+    assert_eq!(v["verdict"], "damaged", "{}: {v}", bins.version);
+    let f = finding(&v, "datadir.db_ahead_of_wal");
+    assert!(f["meaning"].as_str().unwrap().contains("retried every 7 s"), "{}: {f}", bins.version);
+    let real = boot_within(&bins, &data, "m", 300, &[]);
+    assert!(real.up && real.writes, "{}: ready after the publish retries: {real:?}", bins.version);
+    assert_matches(&v, &real, &format!("zeroed run ({})", bins.version));
 }
+
+per_release!(zeroed_run_on_36_delays_readiness_by_the_gap, from_3_6);
 
 /// A db newer than its WAL on 3.6/3.7 (a few writes after the WAL was
 /// copied away, then the old WAL put back): same rule as above.
-#[test]
-fn db_newer_than_its_wal_on_36_delays_readiness_by_the_gap() {
-    for bins in
-        util::require_matrix().into_iter().filter(|b| b.version.starts_with("3.6") || b.version.starts_with("3.7"))
-    {
-        let (_t, data) = member(&bins, 10, &[]);
-        let old_wal = data.parent().unwrap().join("old-wal");
-        copy_dir(&data.join("member/wal"), &old_wal);
-        let mut p = EtcdProcess::start(&bins, &data, "m", &[] as &[&str]);
-        for i in 0..3 {
-            p.put(&format!("/later/{i}"), "v");
-        }
-        p.stop();
-        std::fs::remove_dir_all(data.join("member/wal")).unwrap();
-        copy_dir(&old_wal, &data.join("member/wal"));
-        let (code, v) = check_json(&data, &[]);
-        assert_eq!(code, 1, "{}: {v}", bins.version);
-        assert_eq!(v["verdict"], "damaged", "{}: {v}", bins.version);
-        let f = v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["code"] == "datadir.db_ahead_of_wal")
-            .unwrap_or_else(|| panic!("{}: {v}", bins.version));
-        assert!(f["meaning"].as_str().unwrap().contains("retried every 7 s"), "{}: {f}", bins.version);
-        let real = boot_within(&bins, &data, "m", 300, &[]);
-        assert!(real.up && real.writes, "{}: ready after the publish retries: {real:?}", bins.version);
-        assert_matches(&v, &real, &format!("db newer than WAL ({})", bins.version));
+fn db_newer_than_its_wal_on_36_delays_readiness_by_the_gap(bins: EtcdBins) {
+    let (_t, data) = member(&bins, 10, &[]);
+    let old_wal = data.parent().unwrap().join("old-wal");
+    copy_dir(&data.join("member/wal"), &old_wal);
+    let mut p = EtcdProcess::start(&bins, &data, "m", &[] as &[&str]);
+    for i in 0..3 {
+        p.put(&format!("/later/{i}"), "v");
     }
+    p.stop();
+    std::fs::remove_dir_all(data.join("member/wal")).unwrap();
+    copy_dir(&old_wal, &data.join("member/wal"));
+    let (code, v) = check_json(&data, &[]);
+    assert_eq!(code, 1, "{}: {v}", bins.version);
+    assert_eq!(v["verdict"], "damaged", "{}: {v}", bins.version);
+    let f = finding(&v, "datadir.db_ahead_of_wal");
+    assert!(f["meaning"].as_str().unwrap().contains("retried every 7 s"), "{}: {f}", bins.version);
+    let real = boot_within(&bins, &data, "m", 300, &[]);
+    assert!(real.up && real.writes, "{}: ready after the publish retries: {real:?}", bins.version);
+    assert_matches(&v, &real, &format!("db newer than WAL ({})", bins.version));
 }
+
+per_release!(db_newer_than_its_wal_on_36_delays_readiness_by_the_gap, from_3_6);
 
 /// A member with `.snap` files, a copy of its db taken before 40 more
 /// writes (and snapshots), and the dir after them: (tmp, data, old db).
@@ -702,7 +668,7 @@ fn check_of_one_snap_file(bins: EtcdBins) {
     let (code, v) = check_json(&newest, &[]);
     let ctx = format!("etcd {}: {v}", bins.version);
     assert_eq!((code, v["verdict"].as_str()), (0, Some("clean")), "{ctx}");
-    let contents = v["findings"].as_array().unwrap().iter().find(|f| f["code"] == "snap.contents").expect("contents");
+    let contents = finding(&v, "snap.contents");
     let what = contents["what"].as_str().unwrap();
     assert!(what.contains(&format!("term {term}, index {index},")), "{ctx}");
     let id = dir["memberId"].as_str().expect("memberId");
@@ -823,8 +789,8 @@ fn purged_wal_without_snap_files(bins: &EtcdBins) -> (tempfile::TempDir, PathBuf
     (tmp, data)
 }
 
-fn purged_wal_finding(v: &Value) -> Option<&Value> {
-    v["findings"].as_array()?.iter().find(|f| f["code"] == "datadir.wal.purged_past_snapshot")
+fn has_purged_wal_finding(v: &Value) -> bool {
+    codes(v).iter().any(|c| c == "datadir.wal.purged_past_snapshot")
 }
 
 #[test]
@@ -834,7 +800,7 @@ fn purged_wal_without_snap_files_fails_on_36() {
     let (code, v) = check_json(&data, &[]);
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["willStart"], false, "{v}");
-    let f = purged_wal_finding(&v).unwrap_or_else(|| panic!("{v}"));
+    let f = finding(&v, "datadir.wal.purged_past_snapshot");
     assert!(f["meaning"].as_str().unwrap().contains("wal: file not found"), "{f}");
     assert!(f["action"].as_str().unwrap().contains("etcd 3.7 would start"), "{f}");
     let b = boot(&bins, &data, "m");
@@ -843,7 +809,7 @@ fn purged_wal_without_snap_files_fails_on_36() {
     let Some(next) = util::require_version("3.7.3") else { return };
     let (code, p) = check_json(&data, &["--etcd-version", "3.7"]);
     assert_eq!(code, 0, "3.7 rules: {p}");
-    assert!(purged_wal_finding(&p).is_none(), "{p}");
+    assert!(!has_purged_wal_finding(&p), "{p}");
     let b = boot(&next, &data, "m");
     assert!(b.up && b.writes, "etcd 3.7.3 on the 3.6 dir: {b:?}");
     assert_matches(&p, &b, "etcd 3.7.3 on a purged 3.6 WAL without .snap");
@@ -863,7 +829,7 @@ fn purged_wal_without_snap_files_starts_on_37() {
     // the older rules refuse it, as 3.6 does
     let (code, p) = check_json(&data, &["--etcd-version", "3.6"]);
     assert_eq!(code, 1, "3.6 rules: {p}");
-    assert!(purged_wal_finding(&p).is_some(), "{p}");
+    assert!(has_purged_wal_finding(&p), "{p}");
 }
 
 /// A real NOSPACE alarm (tiny quota) on a member whose WAL lives in a
@@ -892,16 +858,11 @@ fn nospace_alarm_and_separate_wal_dir() {
     p.stop();
     let (code, v) = check_json(&data, &[]);
     assert_eq!(code, 1, "{v}");
-    let missing = v["findings"].as_array().unwrap().iter().find(|f| f["code"] == "datadir.wal.missing").unwrap();
+    let missing = finding(&v, "datadir.wal.missing");
     assert!(missing["action"].as_str().unwrap().contains("--wal-dir"), "{missing}");
     let (code, v) = check_json(&data, &["--wal-dir", wal.to_str().unwrap()]);
     assert_eq!(code, 0, "{v}");
-    let alarm = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "datadir.alarm.nospace")
-        .unwrap_or_else(|| panic!("{v}"));
+    let alarm = finding(&v, "datadir.alarm.nospace");
     assert_eq!(alarm["severity"], "warning");
     assert!(alarm["action"].as_str().unwrap().contains("alarm disarm"), "{alarm}");
     assert_eq!(v["db"]["alarms"][0].as_str().map(|s| s.starts_with("NOSPACE:")), Some(true), "{v}");

@@ -863,39 +863,33 @@ pub fn stop_all(procs: Vec<EtcdProcess>) {
 
 /// One test per release of the matrix for a `fn NAME(bins: EtcdBins)`:
 /// `NAME::etcd_3_4_23` and so on, so a failure names the release.
+/// `per_release!(NAME, before_3_6)` covers the 3.4 and 3.5 releases only,
+/// `per_release!(NAME, from_3_6)` the 3.6 and 3.7 ones (for behaviour that
+/// differs by line and is tested apart).
 macro_rules! per_release {
     ($name:ident) => {
+        per_release!(@ $name
+            [etcd_3_4_23 "3.4.23"] [etcd_3_5_1 "3.5.1"] [etcd_3_5_16 "3.5.16"]
+            [etcd_3_5_30 "3.5.30"] [etcd_3_6_16 "3.6.16"] [etcd_3_7_3 "3.7.3"]);
+    };
+    ($name:ident, before_3_6) => {
+        per_release!(@ $name
+            [etcd_3_4_23 "3.4.23"] [etcd_3_5_1 "3.5.1"] [etcd_3_5_16 "3.5.16"] [etcd_3_5_30 "3.5.30"]);
+    };
+    ($name:ident, from_3_6) => {
+        per_release!(@ $name [etcd_3_6_16 "3.6.16"] [etcd_3_7_3 "3.7.3"]);
+    };
+    (@ $name:ident $([$test:ident $version:literal])+) => {
         mod $name {
             use crate::util;
-            fn run(version: &str) {
-                if let Some(bins) = util::require_version(version) {
-                    super::$name(bins);
+            $(
+                #[test]
+                fn $test() {
+                    if let Some(bins) = util::require_version($version) {
+                        super::$name(bins);
+                    }
                 }
-            }
-            #[test]
-            fn etcd_3_4_23() {
-                run("3.4.23");
-            }
-            #[test]
-            fn etcd_3_5_1() {
-                run("3.5.1");
-            }
-            #[test]
-            fn etcd_3_5_16() {
-                run("3.5.16");
-            }
-            #[test]
-            fn etcd_3_5_30() {
-                run("3.5.30");
-            }
-            #[test]
-            fn etcd_3_6_16() {
-                run("3.6.16");
-            }
-            #[test]
-            fn etcd_3_7_3() {
-                run("3.7.3");
-            }
+            )+
         }
     };
 }
