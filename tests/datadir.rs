@@ -423,21 +423,27 @@ fn zeroed_run_in_last_segment_cuts_below_the_consistent_index(bins: EtcdBins) {
 
 per_release!(zeroed_run_in_last_segment_cuts_below_the_consistent_index, before_3_6);
 
-fn db_newer_than_its_wal_starts_but_is_damaged(bins: EtcdBins) {
-    // 3.4 and 3.5 only: 3.6+ waits out the gap with publish retries (7 s
-    // per index), so a gap this large takes minutes; its `_on_36_` twin
-    // below runs the same damage with a small gap
-    let (_t, data) = member(&bins, 20, &[]);
+/// A cleanly stopped member with `before` puts whose WAL was copied away,
+/// then `after` more puts, then the old WAL put back: the db is ahead of it.
+fn member_with_old_wal(bins: &EtcdBins, before: usize, after: usize) -> (tempfile::TempDir, PathBuf) {
+    let (t, data) = member(bins, before, &[]);
     let old_wal = data.parent().unwrap().join("old-wal");
     copy_dir(&data.join("member/wal"), &old_wal);
-    // more writes, then put the old WAL back
-    let mut p = EtcdProcess::start(&bins, &data, "m", &[] as &[&str]);
-    for i in 0..20 {
+    let mut p = EtcdProcess::start(bins, &data, "m", &[] as &[&str]);
+    for i in 0..after {
         p.put(&format!("/later/{i}"), "v");
     }
     p.stop();
     std::fs::remove_dir_all(data.join("member/wal")).unwrap();
     copy_dir(&old_wal, &data.join("member/wal"));
+    (t, data)
+}
+
+fn db_newer_than_its_wal_starts_but_is_damaged(bins: EtcdBins) {
+    // 3.4 and 3.5 only: 3.6+ waits out the gap with publish retries (7 s
+    // per index), so a gap this large takes minutes; its `_on_36_` twin
+    // below runs the same damage with a small gap
+    let (_t, data) = member_with_old_wal(&bins, 20, 20);
     let (code, v) = check_json(&data, &[]);
     assert_eq!(code, 1);
     assert_eq!(v["verdict"], "damaged", "{v}");
@@ -477,16 +483,7 @@ per_release!(zeroed_run_on_36_delays_readiness_by_the_gap, from_3_6);
 /// A db newer than its WAL on 3.6/3.7 (a few writes after the WAL was
 /// copied away, then the old WAL put back): same rule as above.
 fn db_newer_than_its_wal_on_36_delays_readiness_by_the_gap(bins: EtcdBins) {
-    let (_t, data) = member(&bins, 10, &[]);
-    let old_wal = data.parent().unwrap().join("old-wal");
-    copy_dir(&data.join("member/wal"), &old_wal);
-    let mut p = EtcdProcess::start(&bins, &data, "m", &[] as &[&str]);
-    for i in 0..3 {
-        p.put(&format!("/later/{i}"), "v");
-    }
-    p.stop();
-    std::fs::remove_dir_all(data.join("member/wal")).unwrap();
-    copy_dir(&old_wal, &data.join("member/wal"));
+    let (_t, data) = member_with_old_wal(&bins, 10, 3);
     let (code, v) = check_json(&data, &[]);
     assert_eq!(code, 1, "{}: {v}", bins.version);
     assert_eq!(v["verdict"], "damaged", "{}: {v}", bins.version);
