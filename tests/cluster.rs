@@ -372,6 +372,201 @@ fn cluster_3_7_3() {
     scenario("3.7.3");
 }
 
+/// The membership changes of replacing a member, on real etcd: n2 removed
+/// (`member remove`), n3 added as a learner, caught up and promoted, more
+/// writes, every member stopped cleanly. The three members of the new
+/// membership are intact and consistent, each lists n0, n1, n3; `wal`
+/// decodes the three conf changes. The removed member's old data dir, given
+/// with them, is named removed (its own db and theirs record it in
+/// `members_removed`) and is neither a source nor in the start order; a
+/// restart of the four dirs shows why: etcd stops it as soon as it reaches
+/// a peer, "the member has been permanently removed from the cluster".
+fn membership_changes(bins: util::EtcdBins) {
+    let v = bins.version;
+    let tmp = tempfile::tempdir().unwrap();
+    let three = Three::new(&bins, tmp.path(), &format!("membership-{v}"));
+    let mut procs = three.start();
+    for i in 0..10 {
+        put_rev(&procs[i % 3], &format!("/m/{i:02}"), "before", 20).expect("put");
+    }
+    let ids = |p: &EtcdProcess| -> Vec<(String, u64, bool)> {
+        let out = p.etcdctl(["member", "list", "-w", "json"]);
+        let v = json(&util::assert_success(&out), "member list");
+        v["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["name"].as_str().unwrap_or("").to_string(), m["ID"].as_u64().unwrap(), m["isLearner"] == true))
+            .collect()
+    };
+    let n2 = ids(&procs[0]).iter().find(|m| m.0 == "n2").unwrap().1;
+    // --strict-reconfig-check: refused ("unhealthy cluster") until every
+    // member has been connected for a few seconds
+    let retried = |p: &EtcdProcess, args: &[&str]| -> String {
+        let mut out = p.etcdctl(args);
+        for _ in 0..100 {
+            if out.status.success() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+            out = p.etcdctl(args);
+        }
+        util::assert_success(&out)
+    };
+    retried(&procs[0], &["member", "remove", &format!("{n2:x}")]);
+    // n2 applies its own removal and stops by itself
+    let mut removed = procs.pop().unwrap();
+    for _ in 0..100 {
+        if removed.stop_if_exited() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    removed.stop();
+    let [c3, p3] = util::free_ports::<2>();
+    let added =
+        retried(&procs[0], &["member", "add", "n3", "--learner", &format!("--peer-urls={}", util::local_url(p3))]);
+    assert!(added.contains("n3"), "etcd {v}: {added}");
+    let initial = format!(
+        "n0={},n1={},n3={}",
+        util::local_url(three.ports[3]),
+        util::local_url(three.ports[4]),
+        util::local_url(p3)
+    );
+    let opts = EtcdOptions::new("n3")
+        .ports(c3, p3)
+        .arg("--initial-cluster")
+        .arg(&initial)
+        .arg("--initial-cluster-state")
+        .arg("existing")
+        .arg("--initial-cluster-token")
+        .arg(&three.token);
+    let n3_dir = tmp.path().join("n3");
+    // a learner answers no linearizable read, so it is healthy only once
+    // promoted: start it on a thread and promote it meanwhile
+    let starter = {
+        let (bins, dir) = (bins.clone(), n3_dir.clone());
+        std::thread::spawn(move || EtcdProcess::start_with(&bins, &dir, &opts))
+    };
+    let n3 = loop {
+        if let Some(m) = ids(&procs[0]).iter().find(|m| m.0 == "n3") {
+            break m.1;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let mut promoted = false;
+    for _ in 0..100 {
+        if procs[0].etcdctl(["member", "promote", &format!("{n3:x}")]).status.success() {
+            promoted = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(promoted, "etcd {v}: the learner was never promoted");
+    procs.push(starter.join().unwrap());
+    let mut last = 0;
+    for i in 0..10 {
+        last = put_rev(&procs[i % 3], &format!("/m/after/{i:02}"), "after", 20).expect("put");
+    }
+    let live = ids(&procs[0]);
+    assert!(live.iter().all(|m| !m.2), "etcd {v}: still a learner");
+    let mut live_ids: Vec<String> = live.iter().map(|m| format!("{:x}", m.1)).collect();
+    live_ids.sort();
+    util::stop_all(procs);
+    // 3.5 before the fix never updates an existing member in the db's
+    // `members` bucket (`unsafeSaveMemberToBackend` returns "member already
+    // exists"): the promotion and n3's name are only in the v2 store and the
+    // WAL, which is what 3.5 recovers membership from
+    let stale_bucket = v == "3.5.1" || v == "3.5.16";
+
+    let dirs: Vec<String> = vec![s(&three.dirs[0]), s(&three.dirs[1]), s(&n3_dir)];
+    let (code, r) = cluster_json(&dirs);
+    assert_eq!(code, Some(0), "etcd {v}: {r}");
+    assert_eq!(r["intact"], true, "etcd {v}: {r}");
+    assert_eq!(r["consistent"], true, "etcd {v}: {r}");
+    assert_eq!(r["quorum"]["voters"], 3, "etcd {v}: {r}");
+    for m in r["members"].as_array().unwrap() {
+        assert_eq!(m["revision"], last, "etcd {v}: {m}");
+        let mut names: Vec<&str> =
+            m["members"].as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap()).collect();
+        names.sort();
+        let learners = m["members"].as_array().unwrap().iter().filter(|x| x["isLearner"] == true).count();
+        if stale_bucket {
+            assert_eq!((names, learners), (vec!["", "n0", "n1"], 1), "etcd {v}: {m}");
+        } else {
+            assert_eq!((names, learners), (vec!["n0", "n1", "n3"], 0), "etcd {v}: {m}");
+        }
+        if v.starts_with("3.4") || v.starts_with("3.5") {
+            let boot = m["membersAtBoot"].as_array().unwrap_or_else(|| panic!("etcd {v}: {m}"));
+            let mut at_boot: Vec<&str> = boot.iter().map(|x| x["id"].as_str().unwrap()).collect();
+            at_boot.sort();
+            assert_eq!(at_boot, live_ids, "etcd {v}: {m}");
+            assert!(boot.iter().all(|x| x["isLearner"] == false), "etcd {v}: {m}");
+        }
+        assert_eq!(m["removed"], false, "etcd {v}: {m}");
+    }
+    for d in &dirs {
+        let out = util::ours(["check", d.as_str()]);
+        assert_eq!(out.status.code(), Some(0), "etcd {v}: {}", util::show(&out));
+    }
+    let wal = util::assert_success(&util::ours(["wal", dirs[0].as_str()]));
+    for t in ["ConfChangeRemoveNode", "ConfChangeAddLearnerNode", "ConfChangeAddNode"] {
+        assert!(wal.contains(t), "etcd {v}: no {t} in\n{wal}");
+    }
+
+    // the old dir of the removed member, given with the others
+    let mut all = dirs.clone();
+    all.push(s(&three.dirs[2]));
+    let (code, r) = cluster_json(&all);
+    let gone = &r["members"][3];
+    assert_eq!(gone["removed"], true, "etcd {v}: {r}");
+    assert_eq!(gone["memberId"], format!("{n2:x}"), "etcd {v}: {gone}");
+    assert_eq!(r["quorum"]["voters"], 3, "etcd {v}: {r}");
+    assert_ne!(r["best"], all[3], "etcd {v}: {r}");
+    assert!(r["startup"]["order"].as_array().unwrap().iter().all(|p| p != &all[3]), "etcd {v}: {r}");
+    assert!(
+        r["reasons"].as_array().unwrap().iter().any(|x| x.as_str().unwrap().contains("permanently removed")),
+        "etcd {v}: {r}"
+    );
+    assert_eq!(code, Some(0), "etcd {v}: the three members are intact: {r}");
+    // tried: the three start again, and the removed member, started beside
+    // them, is told by its peers and exits
+    let restart = |name: &str, ports: (u16, u16), dir: &Path| {
+        let opts = EtcdOptions::new(name).ports(ports.0, ports.1).arg("--initial-cluster").arg(&initial);
+        let (bins, dir) = (bins.clone(), dir.to_path_buf());
+        std::thread::spawn(move || EtcdProcess::start_with(&bins, &dir, &opts))
+    };
+    let again: Vec<_> = vec![
+        restart("n0", (three.ports[0], three.ports[3]), &three.dirs[0]),
+        restart("n1", (three.ports[1], three.ports[4]), &three.dirs[1]),
+        restart("n3", (c3, p3), &n3_dir),
+    ];
+    let again: Vec<EtcdProcess> = again.into_iter().map(|h| h.join().unwrap()).collect();
+    let copy = tmp.path().join("n2-copy");
+    assert!(std::process::Command::new("cp").arg("-a").arg(&three.dirs[2]).arg(&copy).status().unwrap().success());
+    let gone_opts = EtcdOptions::new("n2")
+        .ports(three.ports[2], three.ports[5])
+        .arg("--initial-cluster")
+        .arg(three.initial_cluster());
+    let refused = EtcdProcess::boot(&bins, &copy, &gone_opts);
+    util::stop_all(again);
+    match refused {
+        Err(log) => assert!(log.contains("exited during start-up"), "etcd {v}: the removed member: {log}"),
+        Ok(mut p) => {
+            p.kill();
+            panic!("etcd {v}: the removed member came up");
+        }
+    }
+    let (code, c) = {
+        let out = util::ours(["check", "-w", "json", all[3].as_str()]);
+        (out.status.code(), json(&String::from_utf8_lossy(&out.stdout), "check"))
+    };
+    assert_eq!(code, Some(1), "etcd {v}: {c}");
+    assert!(c["findings"].as_array().unwrap().iter().any(|f| f["code"] == "datadir.member.removed"), "etcd {v}: {c}");
+}
+
+per_release!(membership_changes);
+
 /// `--kubeadm` on kubeadm's manifests of three control-plane nodes: the
 /// members come from them, and each edited manifest differs from its input
 /// only in the data hostPath, `--initial-cluster`, `--initial-cluster-state`

@@ -697,6 +697,15 @@ impl EtcdProcess {
         }
     }
 
+    /// True (and reaped) once the process has exited by itself.
+    pub fn stop_if_exited(&mut self) -> bool {
+        let exited = self.child.as_mut().is_none_or(|c| !matches!(c.try_wait(), Ok(None)));
+        if exited {
+            self.child = None;
+        }
+        exited
+    }
+
     /// SIGKILL, as a crash would (no clean shutdown).
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -92,6 +92,9 @@ pub struct DbFacts {
     pub compact_revision: Option<i64>,
     pub live_keys: Option<u64>,
     pub members: Vec<String>,
+    /// `members_removed`: ids of members removed from the cluster.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members_removed: Vec<String>,
     pub alarms: Vec<String>,
 }
 
@@ -163,8 +166,29 @@ pub struct Diagnosis {
     /// findings describe it, not `member/snap/db`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub db_swapped_in: Option<PathBuf>,
+    /// Under 3.4/3.5 rules, the raft membership etcd recovers at boot: the
+    /// loaded `.snap`'s v2 store (empty without one), then every committed
+    /// conf change in the WAL past it. 3.4/3.5 take membership from there,
+    /// not from the db's `members` bucket, which 3.5 before the fix left
+    /// stale (a promoted learner still a learner). `None` under 3.6+ rules
+    /// (the bucket is the membership) or when the WAL holds too many.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members_at_boot: Option<Vec<BootMember>>,
     pub findings: Vec<Finding>,
 }
+
+/// A member as raft knows it at boot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BootMember {
+    /// Lowercase hex.
+    pub id: String,
+    pub is_learner: bool,
+}
+
+/// Conf changes kept for [`Diagnosis::members_at_boot`]; past this the
+/// membership is not predicted.
+const MAX_CONF_CHANGES: usize = 10_000;
 
 /// Entries kept for the replay prediction; beyond this we stop predicting.
 const MAX_REPLAY_ENTRIES: usize = 1_000_000;
@@ -271,6 +295,7 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
     let snaps = if paths.snap_dir.is_dir() { Some(SnapFiles::list(&paths.snap_dir)?) } else { None };
     let mut chosen: Option<SnapshotUsed> = None;
     let mut snap_cluster_version: Option<String> = None;
+    let mut snap_members: Option<Vec<(u64, bool)>> = None;
     if let Some(snaps) = &snaps {
         for (i, s) in snaps.snaps.iter().enumerate() {
             let rep = inspect(&s.path)?;
@@ -296,6 +321,7 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
                 chosen =
                     Some(SnapshotUsed { path: s.path.clone(), term: s.term, index: s.index, from_wal_record: false });
                 snap_cluster_version = rep.store.as_ref().and_then(|st| st.cluster_version.clone());
+                snap_members = rep.store.as_ref().map(|st| st.members.iter().map(|m| (m.id, m.is_learner)).collect());
                 if let (Some(store), Some(meta)) = (&rep.store, all.metadata) {
                     if !store.members.is_empty() && !store.members.iter().any(|m| m.id == meta.node_id) {
                         cx.push(
@@ -383,11 +409,27 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
     let mut early_versions: BTreeMap<u64, String> = BTreeMap::new();
     let mut kept_bytes = 0usize;
     let mut overflowed = false;
+    // committed conf changes decide the membership 3.4/3.5 recover
+    let mut conf_changes: BTreeMap<u64, (i32, u64)> = BTreeMap::new();
+    let mut conf_overflow = false;
     let read = wal.scan_with(start, |_, rec| {
-        if overflowed || rec.kind() != RecordType::Entry {
+        if rec.kind() != RecordType::Entry {
             return;
         }
         let Ok(e) = rec.entry() else { return };
+        let _ = conf_changes.split_off(&e.index);
+        if e.entry_type == crate::proto::raftpb::EntryType::EntryConfChange as i32 {
+            if let Some(cc) = e.data.and_then(|d| <crate::proto::raftpb::ConfChange as prost::Message>::decode(d).ok())
+            {
+                conf_overflow |= conf_changes.len() >= MAX_CONF_CHANGES;
+                if !conf_overflow {
+                    conf_changes.insert(e.index, (cc.r#type, cc.node_id));
+                }
+            }
+        }
+        if overflowed {
+            return;
+        }
         if e.index <= ci {
             // raft may overwrite later entries with this index
             let _ = entries.split_off(&e.index);
@@ -487,7 +529,16 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
     // Membership: WAL member id vs the db's members bucket.
     if let (Some(meta), Some(d)) = (all.metadata, &db_facts) {
         let id = format!("{:x}", meta.node_id);
-        if !d.members.is_empty() && !d.members.contains(&id) {
+        if d.members_removed.contains(&id) {
+            // `RaftCluster.RemoveMember` applied to itself: the member
+            // stops (`shouldstop`); started again, its peers answer
+            // rafthttp with "removed" and it stops again.
+            cx.fatal(
+                Finding::damage("datadir.member.removed", loc(&paths.db, None), format!("member {id} (this data dir's WAL) was removed from the cluster: its own db lists it in members_removed"))
+                    .meaning("etcd stops this member as soon as it reaches a peer (\"the member has been permanently removed from the cluster\"); the files are not damaged, but they belong to a member that no longer exists, and its data stopped at the removal")
+                    .action("do not start it, and restore from it only if no other member's data survives (it stops at the removal); to bring this machine back, `etcdctl member add` a new member and start it with an empty data dir and --initial-cluster-state existing (it syncs from the leader); move this dir aside"),
+            );
+        } else if !d.members.is_empty() && !d.members.contains(&id) {
             let what = format!(
                 "the WAL belongs to member {id}, which the db's members bucket does not list ({})",
                 d.members.join(", ")
@@ -622,6 +673,10 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
         }
         clean
     });
+    let members_at_boot = (!runs_publish_v3(opts.etcd_version, scan.as_ref()) && !conf_overflow).then(|| {
+        let commit = read.hard_state.map_or(0, |h| h.commit);
+        boot_members(snap_members.as_deref().unwrap_or_default(), conf_changes.range(..=commit).map(|(_, c)| *c))
+    });
     let verdict = verdict_of(&cx.findings);
     Ok(Diagnosis {
         paths,
@@ -638,8 +693,32 @@ pub fn diagnose(path: &Path, opts: &Options) -> Result<Diagnosis> {
         target: opts.etcd_version,
         stopped_cleanly,
         db_swapped_in: swapped_in,
+        members_at_boot,
         findings: cx.findings,
     })
+}
+
+/// `RaftCluster.Recover` from the v2 store, then `applyConfChange` of each
+/// committed conf change: add (voter), add learner, remove; a promotion is
+/// an add of an existing learner.
+fn boot_members(base: &[(u64, bool)], changes: impl Iterator<Item = (i32, u64)>) -> Vec<BootMember> {
+    use crate::proto::raftpb::ConfChangeType as T;
+    let mut m: BTreeMap<u64, bool> = base.iter().copied().collect();
+    for (t, id) in changes {
+        match T::try_from(t) {
+            Ok(T::ConfChangeAddNode) => {
+                m.insert(id, false);
+            }
+            Ok(T::ConfChangeAddLearnerNode) => {
+                m.insert(id, true);
+            }
+            Ok(T::ConfChangeRemoveNode) => {
+                m.remove(&id);
+            }
+            _ => {}
+        }
+    }
+    m.into_iter().map(|(id, is_learner)| BootMember { id: format!("{id:x}"), is_learner }).collect()
 }
 
 /// Cluster-version sets the 3.4/3.5 rule keeps, bounded whatever the WAL:
@@ -711,6 +790,7 @@ fn db_facts_of(path: &Path, scan: &DbScan, cx: &mut Ctx) -> DbFacts {
         compact_revision: scan.compact_revision,
         live_keys: scan.live_keys,
         members: scan.members.clone(),
+        members_removed: scan.members_removed.clone(),
         alarms: Vec::new(),
     };
     for raw in &scan.alarms {
@@ -776,6 +856,7 @@ fn no_wal(paths: Paths, mut cx: Ctx, db: Option<DbFacts>, wal_dir_exists: bool, 
         target: None,
         db_swapped_in: None,
         stopped_cleanly: None,
+        members_at_boot: None,
         findings: cx.findings,
     }
 }
@@ -996,5 +1077,34 @@ mod early_version_tests {
         }
         assert_eq!(kept.len(), MAX_EARLY_VERSIONS);
         assert_eq!(kept.last_key_value().map(|(_, v)| v.as_str()), Some("3.99999.0"));
+    }
+}
+
+#[cfg(test)]
+mod boot_member_tests {
+    use super::{BootMember, boot_members};
+    use crate::proto::raftpb::ConfChangeType as T;
+
+    fn ids(v: &[BootMember]) -> Vec<(&str, bool)> {
+        v.iter().map(|m| (m.id.as_str(), m.is_learner)).collect()
+    }
+
+    #[test]
+    fn replacing_a_member_through_a_learner() {
+        let changes = [
+            (T::ConfChangeRemoveNode as i32, 0xc),
+            (T::ConfChangeAddLearnerNode as i32, 0xd),
+            (T::ConfChangeUpdateNode as i32, 0xa),
+            // the promotion: an add of the learner
+            (T::ConfChangeAddNode as i32, 0xd),
+        ];
+        let m = boot_members(&[(0xa, false), (0xb, false), (0xc, false)], changes.into_iter());
+        assert_eq!(ids(&m), [("a", false), ("b", false), ("d", false)]);
+        // without a .snap the v2 store starts empty: the WAL's changes alone
+        let m =
+            boot_members(&[], [(T::ConfChangeAddNode as i32, 1), (T::ConfChangeAddLearnerNode as i32, 2)].into_iter());
+        assert_eq!(ids(&m), [("1", false), ("2", true)]);
+        // an unknown type changes nothing
+        assert_eq!(ids(&boot_members(&[(5, true)], [(99, 5)].into_iter())), [("5", true)]);
     }
 }

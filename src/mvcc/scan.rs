@@ -343,6 +343,9 @@ pub struct DbScan {
     pub cluster_version: Option<String>,
     /// Keys of the `members` bucket (lowercase hex member ids).
     pub members: Vec<String>,
+    /// Keys of the `members_removed` bucket (ids of removed members).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members_removed: Vec<String>,
     /// Raw keys of the `alarm` bucket (marshaled `AlarmMember`).
     #[serde(skip)]
     pub alarms: Vec<Vec<u8>>,
@@ -436,6 +439,7 @@ fn empty_scan(metas: Vec<MetaSlot>) -> DbScan {
         storage_version: None,
         cluster_version: None,
         members: Vec::new(),
+        members_removed: Vec::new(),
         alarms: Vec::new(),
         file_sha256: None,
         buckets: Vec::new(),
@@ -524,6 +528,9 @@ fn scan_tree(data: &[u8], opts: &ScanOptions) -> DbScan {
     }
     if let Some(m) = walk.buckets.iter().find(|b| b.name == buckets::MEMBERS) {
         scan.members = m.sink.kvs.iter().map(|(k, _)| String::from_utf8_lossy(k).into_owned()).collect();
+    }
+    if let Some(m) = walk.buckets.iter().find(|b| b.name == buckets::MEMBERS_REMOVED) {
+        scan.members_removed = m.sink.kvs.iter().map(|(k, _)| String::from_utf8_lossy(k).into_owned()).collect();
     }
     if let Some(a) = walk.buckets.iter().find(|b| b.name == buckets::ALARM) {
         scan.alarms = a.sink.kvs.iter().map(|(k, _)| k.to_vec()).collect();

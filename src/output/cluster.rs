@@ -6,7 +6,7 @@
 //! `revision`, `compactRevision`, `revisionAtBoot`, `revisionAfterCommit`,
 //! `replayAtBoot`, `uncommittedEntries`, `stoppedCleanly`, `hashKv`,
 //! `damage`, `warnings`, `damageCodes`, `error`, `behind`, `divergentFrom`,
-//! `rules`), `sameCluster`, `clusterIds`, `consistent`,
+//! `rules`, `removed`), `sameCluster`, `clusterIds`, `consistent`,
 //! `firstDivergentRevision`, `hashKvRevision`, `hashKvAgree`, `best`,
 //! `bestIsComplete`, `reasons`, `quorum` {voters, needed, present, formed},
 //! `startup` {possible, order, why}, `intact`.
@@ -37,6 +37,9 @@ fn verdict(m: &MemberReport) -> &'static str {
 fn behind(m: &MemberReport, r: &ClusterReport) -> String {
     if r.best.as_ref() == Some(&m.path) {
         return "best source".into();
+    }
+    if m.removed {
+        return "REMOVED member".into();
     }
     m.behind.map_or_else(|| "-".into(), |b| format!("{} entries, {} revs", b.entries, b.revisions))
 }

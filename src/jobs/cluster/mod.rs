@@ -87,6 +87,11 @@ pub struct MemberReport {
     pub name: Option<String>,
     /// The member list as this member's db records it.
     pub members: Vec<MemberInfo>,
+    /// Under 3.4/3.5 rules, the membership etcd recovers at boot (the v2
+    /// store of its `.snap` and the WAL's committed conf changes), which is
+    /// what counts: 3.5 left the db's bucket stale on promotion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members_at_boot: Option<Vec<datadir::BootMember>>,
     /// The db's consistent index (raft index applied).
     pub applied_index: Option<u64>,
     /// Last HardState: term and commit.
@@ -126,6 +131,9 @@ pub struct MemberReport {
     pub divergent_from: Option<i64>,
     /// Which rules were applied to its db.
     pub rules: Option<String>,
+    /// Its member id is in the `members_removed` bucket of its own db or of
+    /// another member's: removed from the cluster, it is left out.
+    pub removed: bool,
     #[serde(skip)]
     pub diagnosis: Option<Diagnosis>,
 }
@@ -204,6 +212,8 @@ struct Opened {
     digests: Option<Vec<RevDigest>>,
     /// The mapped db, kept for HashKV once the shared revision is known.
     input: Option<inspect::Input>,
+    /// Its db's `members_removed` ids.
+    removed_ids: Vec<u64>,
 }
 
 fn open_member(path: &Path, opts: &ClusterOptions) -> Opened {
@@ -217,6 +227,7 @@ fn open_member(path: &Path, opts: &ClusterOptions) -> Opened {
         cluster_id: None,
         name: None,
         members: Vec::new(),
+        members_at_boot: None,
         applied_index: None,
         term: None,
         commit_index: None,
@@ -237,6 +248,7 @@ fn open_member(path: &Path, opts: &ClusterOptions) -> Opened {
         behind: None,
         divergent_from: None,
         rules: None,
+        removed: false,
         diagnosis: None,
     };
     let findings = match kind {
@@ -248,7 +260,7 @@ fn open_member(path: &Path, opts: &ClusterOptions) -> Opened {
                 Ok(d) => d,
                 Err(e) => {
                     r.error = Some(e.to_string());
-                    return Opened { report: r, digests: None, input: None };
+                    return Opened { report: r, digests: None, input: None, removed_ids: Vec::new() };
                 }
             };
             r.verdict = d.verdict;
@@ -280,6 +292,7 @@ fn open_member(path: &Path, opts: &ClusterOptions) -> Opened {
                 r.replay_at_boot = Some(p.entries_to_apply_at_boot);
             }
             r.stopped_cleanly = d.stopped_cleanly;
+            r.members_at_boot.clone_from(&d.members_at_boot);
             let f = d.findings.clone();
             r.diagnosis = Some(d);
             f
@@ -300,7 +313,7 @@ fn open_member(path: &Path, opts: &ClusterOptions) -> Opened {
             }
             Err(e) => {
                 r.error = Some(e.to_string());
-                return Opened { report: r, digests: None, input: None };
+                return Opened { report: r, digests: None, input: None, removed_ids: Vec::new() };
             }
         },
     };
@@ -313,14 +326,14 @@ fn open_member(path: &Path, opts: &ClusterOptions) -> Opened {
         Ok(i) => i,
         Err(e) => {
             r.error.get_or_insert(e.to_string());
-            return Opened { report: r, digests: None, input: None };
+            return Opened { report: r, digests: None, input: None, removed_ids: Vec::new() };
         }
     };
     let store = match input.store_for(opts.etcd_version) {
         Ok(s) => s,
         Err(e) => {
             r.error.get_or_insert(e.to_string());
-            return Opened { report: r, digests: None, input: None };
+            return Opened { report: r, digests: None, input: None, removed_ids: Vec::new() };
         }
     };
     r.revision = Some(store.current);
@@ -331,15 +344,17 @@ fn open_member(path: &Path, opts: &ClusterOptions) -> Opened {
         r.revision_after_commit = Some(store.current);
         r.replay_at_boot = Some(0);
     }
+    let mut removed_ids = Vec::new();
     if let Ok(m) = store.members() {
         r.members = m.members;
+        removed_ids = m.removed;
     }
     if let Some(id) = &r.member_id {
         r.name = r.members.iter().find(|m| &format!("{:x}", m.id) == id).map(|m| m.name.clone());
     }
     let (digests, _) = store.digests(store.compact.max(0) + 1, store.current);
     drop(store);
-    Opened { report: r, digests: Some(digests), input: Some(input) }
+    Opened { report: r, digests: Some(digests), input: Some(input), removed_ids }
 }
 
 /// HashKV of an opened member's db at `rev`.
@@ -413,6 +428,23 @@ pub fn analyze(paths: &[PathBuf], opts: &ClusterOptions) -> Result<ClusterReport
         }
     }
 
+    // Removed members: in some member's `members_removed` (a member records
+    // its own removal too, then stops).
+    let removed: std::collections::BTreeSet<String> =
+        opened.iter().filter(|o| in_main(o)).flat_map(|o| o.removed_ids.iter().map(|i| format!("{i:x}"))).collect();
+    for o in &mut opened {
+        let main = o.report.cluster_id.is_none() || o.report.cluster_id == main_cluster;
+        o.report.removed = main && o.report.member_id.as_ref().is_some_and(|id| removed.contains(id));
+        if o.report.removed {
+            reasons.push(format!(
+                "{}: member {} was removed from the cluster (members_removed): etcd stops it as soon as it reaches a peer (\"the member has been permanently removed from the cluster\"); it is left out of the start order and is no source; move its data dir aside",
+                o.report.path.display(),
+                o.report.member_id.as_deref().unwrap_or("?")
+            ));
+        }
+    }
+    let in_main = |o: &Opened| in_main(o) && !o.report.removed;
+
     // One history? Pairwise first divergences; a member that disagrees
     // with more members than it agrees with is divergent.
     let n = opened.len();
@@ -480,9 +512,16 @@ pub fn analyze(paths: &[PathBuf], opts: &ClusterOptions) -> Result<ClusterReport
     // The cluster's voters, by the most up-to-date member's list.
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(up_to_date_key(&opened[i].report)));
-    let list_from = order.iter().copied().find(|&i| !opened[i].report.members.is_empty());
+    fn boot_list(r: &MemberReport) -> Option<&Vec<datadir::BootMember>> {
+        r.members_at_boot.as_ref().filter(|m| !m.is_empty())
+    }
+    let list_from =
+        order.iter().copied().find(|&i| boot_list(&opened[i].report).is_some() || !opened[i].report.members.is_empty());
     let voters: Vec<String> = list_from
-        .map(|i| opened[i].report.members.iter().filter(|m| !m.is_learner).map(|m| format!("{:x}", m.id)).collect())
+        .map(|i| match boot_list(&opened[i].report) {
+            Some(b) => b.iter().filter(|m| !m.is_learner).map(|m| m.id.clone()).collect(),
+            None => opened[i].report.members.iter().filter(|m| !m.is_learner).map(|m| format!("{:x}", m.id)).collect(),
+        })
         .unwrap_or_default();
     let any_dir = opened.iter().any(|o| o.report.kind == InputKind::DataDir);
     let quorum = (!voters.is_empty() && any_dir).then(|| {
@@ -506,7 +545,12 @@ pub fn analyze(paths: &[PathBuf], opts: &ClusterOptions) -> Result<ClusterReport
     let candidate = |i: usize| is_candidate[i];
     let best = order.iter().copied().find(|&i| candidate(i)).or_else(|| {
         // nothing starts: the most up-to-date readable one, for salvage
-        order.iter().copied().find(|&i| opened[i].digests.is_some() && in_main(&opened[i]) && !divergent[i])
+        order
+            .iter()
+            .copied()
+            .find(|&i| opened[i].digests.is_some() && in_main(&opened[i]) && !divergent[i])
+            // nothing else: a removed member's data, which stops at its removal
+            .or_else(|| order.iter().copied().find(|&i| opened[i].digests.is_some() && opened[i].report.removed))
     });
     let mut best_is_complete = false;
     if let Some(b) = best {
@@ -549,7 +593,7 @@ pub fn analyze(paths: &[PathBuf], opts: &ClusterOptions) -> Result<ClusterReport
             }
         }
         for (j, o) in opened.iter_mut().enumerate() {
-            if j == b || o.digests.is_none() {
+            if j == b || o.digests.is_none() || o.report.removed {
                 continue;
             }
             let entries = br.last_index.unwrap_or(0).saturating_sub(o.report.last_index.unwrap_or(0));
@@ -572,7 +616,8 @@ pub fn analyze(paths: &[PathBuf], opts: &ClusterOptions) -> Result<ClusterReport
     }
 
     // Restarting as is.
-    let all_start = opened.iter().all(|o| o.report.will_start && o.report.error.is_none());
+    let all_start =
+        opened.iter().filter(|o| !o.report.removed).all(|o| o.report.will_start && o.report.error.is_none());
     let all_present = quorum.as_ref().is_some_and(|q| q.present.len() == q.voters);
     let intact = all_start && same_cluster && consistent && all_present;
     let start_order: Vec<PathBuf> =
