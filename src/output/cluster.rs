@@ -1,7 +1,7 @@
 //! `cluster` output.
 //!
 //! JSON: the [`ClusterReport`] as is: `members` (each with `path`, `kind`,
-//! `verdict`, `willStart`, `memberId`, `clusterId`, `name`, `members`,
+//! `verdict`, `willStart`, `memberId`, `clusterId`, `name`, `members`, `membersAtBoot` (3.4/3.5 rules),
 //! `appliedIndex`, `term`, `commitIndex`, `lastIndex`, `lastTerm`,
 //! `revision`, `compactRevision`, `revisionAtBoot`, `revisionAfterCommit`,
 //! `replayAtBoot`, `uncommittedEntries`, `stoppedCleanly`, `hashKv`,
